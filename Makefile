@@ -1,0 +1,43 @@
+# Entry points for people and CI. Everything a fresh Debian machine lacks is installed here.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICE ?= keystone
+COLLECTION_LINK := $(VENV)/collections/ansible_collections/tcib/images
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: build test unit lint sanity integration venv clean
+
+build: venv ## Build the images of SERVICE and their parents
+	$(VENV)/bin/ansible-playbook build.yml -e service=$(SERVICE)
+
+venv: $(VENV)/.installed $(COLLECTION_LINK)
+
+$(VENV)/.installed: requirements.txt
+	@if ! python3 -m venv --help >/dev/null 2>&1 || ! command -v git >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv git; fi
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../../.. $@
+
+test: venv unit lint sanity integration ## The whole test suite
+
+unit: venv
+	$(PY) -m pytest -q tests/unit
+
+lint: venv
+	$(VENV)/bin/ansible-lint --profile production --offline
+
+sanity: venv
+	tests/sanity.sh
+
+integration: venv
+	$(PY) -m pytest -q -x tests/integration
+
+clean:
+	rm -rf $(VENV)

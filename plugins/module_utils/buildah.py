@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build one image with buildah, atomically: build under a temporary name, tag on success.
+
+The command runner is injected (``run(argv) -> (rc, stdout, stderr)``) so that the
+Ansible module can pass ``module.run_command`` and tests can drive a real binary.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import time
+import uuid
+
+LOG_TAIL_LINES = 40
+TEMP_REPOSITORY = "localhost/tcib-build-in-progress"
+
+
+class BuildError(Exception):
+    """A build failed; carries the structured result for the caller to report."""
+
+    def __init__(self, message, result):
+        super(BuildError, self).__init__(message)
+        self.result = result
+
+
+class BuildRequest(object):
+    """Everything one build needs. Lists of ``key=value`` pairs stay in the order given."""
+
+    def __init__(self, image, context_dir, containerfile=None, log_path=None, build_args=None,
+                 labels=None, volumes=None, isolation=None, network="host", image_format="docker",
+                 timeout=None, extra_args=None):
+        self.image = image
+        self.context_dir = context_dir
+        self.containerfile = containerfile or os.path.join(context_dir, "Containerfile")
+        self.log_path = log_path or os.path.join(context_dir, "build.log")
+        self.build_args = build_args or {}
+        self.labels = labels or {}
+        self.volumes = volumes or []
+        self.isolation = isolation
+        self.network = network
+        self.image_format = image_format
+        self.timeout = timeout
+        self.extra_args = extra_args or []
+
+
+def _pairs(flag, mapping):
+    args = []
+    for key in sorted(mapping):
+        args += [flag, "%s=%s" % (key, mapping[key])]
+    return args
+
+
+def build_command(buildah, request, temp_ref, iidfile):
+    """The argv of ``buildah bud`` for a request (nothing is run)."""
+    argv = [buildah, "bud", "--format", request.image_format,
+            "--file", request.containerfile, "--tag", temp_ref, "--iidfile", iidfile,
+            "--logfile", request.log_path]
+    if request.network:
+        argv += ["--network", request.network]
+    if request.isolation:
+        argv += ["--isolation", request.isolation]
+    argv += _pairs("--build-arg", request.build_args)
+    argv += _pairs("--label", request.labels)
+    for volume in request.volumes:
+        argv += ["--volume", volume]
+    argv += list(request.extra_args)
+    argv.append(request.context_dir)
+    if request.timeout:
+        # coreutils timeout: TERM first so buildah can clean up, KILL if it does not.
+        argv = ["timeout", "--kill-after=30", str(int(request.timeout))] + argv
+    return argv
+
+
+def log_tail(path, lines=LOG_TAIL_LINES):
+    try:
+        with open(path, errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+    except (IOError, OSError):
+        return ""
+
+
+class Builder(object):
+    """Runs buildah/podman through an injected runner."""
+
+    def __init__(self, run, buildah="buildah", podman="podman"):
+        self.run = run
+        self.buildah = buildah
+        self.podman = podman
+
+    def inspect(self, ref):
+        """``podman image inspect`` as a dict, or None when the image does not exist."""
+        rc, out, _err = self.run([self.podman, "image", "inspect", ref])
+        if rc != 0:
+            return None
+        data = json.loads(out)
+        return data[0] if data else None
+
+    def build(self, request):
+        """Build and tag; returns a result dict, raises BuildError with the same dict on failure."""
+        temp_ref = "%s/%s:%s" % (TEMP_REPOSITORY, request.image.rsplit("/", 1)[-1].split(":")[0],
+                                 uuid.uuid4().hex[:12])
+        log_dir = os.path.dirname(request.log_path)
+        if log_dir and not os.path.isdir(log_dir):
+            os.makedirs(log_dir)
+        iidfile = request.log_path + ".iid"
+        argv = build_command(self.buildah, request, temp_ref, iidfile)
+        started = time.time()
+        rc, out, err = self.run(argv)
+        duration = round(time.time() - started, 1)
+        result = {"image": request.image, "command": argv, "log_path": request.log_path,
+                  "duration": duration, "rc": rc}
+        with open(request.log_path, "a") as log:
+            log.write("\n# command: %s\n# exit code: %s, %.1f s\n" % (" ".join(argv), rc, duration))
+            if err:
+                log.write(err)
+        if rc != 0:
+            self._forget(temp_ref)
+            reason = "timed out after %s s" % request.timeout if rc in (124, 137) and request.timeout \
+                else "failed with exit code %s" % rc
+            result["log_tail"] = log_tail(request.log_path)
+            raise BuildError("build of %s %s; log: %s\n%s" % (request.image, reason, request.log_path,
+                                                               result["log_tail"]), result)
+        with open(iidfile) as handle:
+            image_id = handle.read().strip().split(":")[-1]
+        os.unlink(iidfile)
+        self._must(["tag", image_id, request.image], result)
+        self._forget(temp_ref)
+        info = self.inspect(image_id) or {}
+        result.update({"image_id": image_id, "size": info.get("Size"),
+                       "labels": (info.get("Config") or {}).get("Labels") or info.get("Labels") or {}})
+        return result
+
+    def _must(self, args, result):
+        rc, out, err = self.run([self.buildah] + args)
+        if rc != 0:
+            raise BuildError("buildah %s failed: %s" % (" ".join(args), (err or out).strip()), result)
+
+    def _forget(self, temp_ref):
+        # Removes only the temporary name (the image stays when the final tag holds it).
+        self.run([self.buildah, "rmi", temp_ref])

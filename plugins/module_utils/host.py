@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decide how podman and buildah must be configured to run containers on this host.
+
+Some hosts cannot run containers with the packages' defaults: crun refuses cgroups
+in hybrid mode (v1 controllers with a v2 ``unified`` mount), and podman raises
+RLIMIT_NOFILE/RLIMIT_NPROC above a hard limit the sandbox may not exceed. The
+decision is pure (facts in, settings out); a probe then runs a real container.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import resource
+import shutil
+import tempfile
+
+DROPIN_HEADER = "# Written by tcib.images build_host"
+
+# What podman asks for as root when containers.conf sets no default_ulimits.
+PODMAN_DEFAULT_NOFILE = 1048576
+PODMAN_DEFAULT_NPROC = 4194304
+
+
+def cgroup_mode(mountinfo_text):
+    """'v2', 'hybrid' or 'v1' from the text of /proc/self/mountinfo."""
+    cgroup2_points = []
+    for line in mountinfo_text.splitlines():
+        left, sep, right = line.partition(" - ")
+        if not sep:
+            continue
+        fields = left.split()
+        if len(fields) > 4 and right.split()[:1] == ["cgroup2"]:
+            cgroup2_points.append(fields[4])
+    if "/sys/fs/cgroup" in cgroup2_points:
+        return "v2"
+    if any(point.startswith("/sys/fs/cgroup/") for point in cgroup2_points):
+        return "hybrid"
+    return "v1"
+
+
+def host_facts():
+    with open("/proc/self/mountinfo") as handle:
+        mountinfo = handle.read()
+    try:
+        with open("/proc/1/comm") as handle:
+            init = handle.read().strip()
+    except (IOError, OSError):
+        init = "unknown"
+    return {
+        "cgroup_mode": cgroup_mode(mountinfo),
+        "init": init,
+        "hard_nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
+        "hard_nproc": resource.getrlimit(resource.RLIMIT_NPROC)[1],
+    }
+
+
+def _below(hard, wanted):
+    return hard != resource.RLIM_INFINITY and 0 < hard < wanted
+
+
+# Values tried, best first, when a hard limit is below podman's default. The host's
+# hard limit is not always reachable: the sandbox may cap what the runtime can set.
+ULIMIT_STEPS = {"nofile": (65536, 16384, 1024), "nproc": (32768, 4096, 1024)}
+
+
+def runtime_settings(facts):
+    """Runtime settings this host needs, with the reason for each."""
+    if facts["cgroup_mode"] == "hybrid":
+        return ({"runtime": "runc", "cgroup_manager": "cgroupfs"},
+                ["cgroups in hybrid mode: crun cannot run containers, runc with cgroupfs can"])
+    return {}, []
+
+
+def ulimit_candidates(facts):
+    """Per limit that podman would exceed, the values to try, best first."""
+    candidates = {}
+    for name, hard, default in (("nofile", facts["hard_nofile"], PODMAN_DEFAULT_NOFILE),
+                                ("nproc", facts["hard_nproc"], PODMAN_DEFAULT_NPROC)):
+        if _below(hard, default):
+            candidates[name] = [hard] + [value for value in ULIMIT_STEPS[name] if value < hard]
+    return candidates
+
+
+def find_ulimits(candidates, works):
+    """The best value of each limit with which ``works(ulimits)`` succeeds.
+
+    Limits are searched one at a time while the others sit at their safest value.
+    Returns (ulimits, reasons); raises RuntimeError when even the safest values fail.
+    """
+    chosen = dict((name, values[-1]) for name, values in candidates.items())
+    reasons = []
+    for name, values in sorted(candidates.items()):
+        for value in values:
+            trial = dict(chosen, **{name: value})
+            if works(["%s=%d:%d" % (key, trial[key], trial[key]) for key in sorted(trial)]):
+                chosen[name] = value
+                break
+        else:
+            raise RuntimeError("no %s limit in %s lets a container start" % (name, values))
+        reasons.append("hard RLIMIT_%s %d is below podman's default: containers get %d"
+                       % (name.upper(), values[0], chosen[name]))
+    return ["%s=%d:%d" % (key, chosen[key], chosen[key]) for key in sorted(chosen)], reasons
+
+
+def _toml_value(value):
+    if isinstance(value, list):
+        return "[%s]" % ", ".join('"%s"' % item for item in value)
+    return '"%s"' % value
+
+
+def dropin_text(settings, reasons):
+    """containers.conf drop-in text; empty when the host needs nothing."""
+    if not settings:
+        return ""
+    lines = [DROPIN_HEADER + ": this host needs these settings to run containers."]
+    lines += ["# - %s" % reason for reason in reasons]
+    sections = (("containers", ("default_ulimits",)), ("engine", ("runtime", "cgroup_manager")))
+    for section, keys in sections:
+        present = [key for key in keys if key in settings]
+        if present:
+            lines.append("")
+            lines.append("[%s]" % section)
+            lines += ["%s = %s" % (key, _toml_value(settings[key])) for key in present]
+    return "\n".join(lines) + "\n"
+
+
+def probe_rootfs(run, binary="/usr/bin/true"):
+    """A throw-away root filesystem holding one dynamically linked binary and its libraries."""
+    rc, out, err = run(["ldd", binary])
+    if rc != 0:
+        raise RuntimeError("ldd %s failed: %s" % (binary, err))
+    paths = [binary]
+    for line in out.splitlines():
+        for word in line.split():
+            if word.startswith("/"):
+                paths.append(word)
+    root = tempfile.mkdtemp(prefix="tcib-probe-")
+    for path in paths:
+        target = os.path.join(root, path.lstrip("/"))
+        if not os.path.isdir(os.path.dirname(target)):
+            os.makedirs(os.path.dirname(target))
+        shutil.copy2(os.path.realpath(path), target)
+    return root
+
+
+def podman_probe(run, root, podman="podman", global_args=(), run_args=()):
+    """Error text of a real container started from root, or None when it ran."""
+    argv = [podman] + list(global_args) + ["run", "--rm", "--network", "none"] + list(run_args)
+    rc, out, err = run(argv + ["--rootfs", root, "/usr/bin/true"])
+    return None if rc == 0 else "podman run: %s" % (err or out).strip()
+
+
+def probe(run, podman="podman", buildah="buildah"):
+    """Run a real container with podman and a real RUN step with buildah; errors as text."""
+    errors = []
+    root = probe_rootfs(run)
+    try:
+        error = podman_probe(run, root, podman)
+        if error:
+            errors.append(error)
+        rc, out, err = run([buildah, "from", "scratch"])
+        if rc != 0:
+            errors.append("buildah from scratch: %s" % (err or out).strip())
+        else:
+            container = out.strip().splitlines()[-1]
+            try:
+                for argv in ([buildah, "copy", container, root, "/"],
+                             [buildah, "run", "--network", "host", container, "/usr/bin/true"]):
+                    rc, out, err = run(argv)
+                    if rc != 0:
+                        errors.append("%s: %s" % (" ".join(argv[:2]), (err or out).strip()))
+                        break
+            finally:
+                run([buildah, "rm", container])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return errors

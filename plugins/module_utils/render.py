@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn an image's (already templated and validated) tcib_* variables into a Containerfile.
+
+The instruction order is upstream's, so an unchanged upstream variable file renders
+to an equivalent Containerfile. Two upstream bugs are fixed: VOLUME is a JSON array,
+and ENTRYPOINT/CMD/SHELL given as a string are split like a shell would, keeping
+quoted arguments together.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import shlex
+
+
+def _quote(value):
+    """A double-quoted value that Containerfile parsers read back unchanged."""
+    return json.dumps(str(value))
+
+
+def exec_form(value):
+    """A string or list as a JSON exec-form array."""
+    if isinstance(value, list):
+        return json.dumps([str(item) for item in value])
+    text = str(value).strip()
+    if text.startswith("["):
+        # Already exec form: keep it, but make sure it is valid JSON.
+        return json.dumps([str(item) for item in json.loads(text)])
+    return json.dumps(shlex.split(text))
+
+
+def _instruction(name, value):
+    """One action: lists become exec form where the instruction has one."""
+    name = name.upper()
+    if name in ("ENTRYPOINT", "CMD", "SHELL"):
+        return "%s %s" % (name, exec_form(value))
+    if name == "VOLUME":
+        items = value if isinstance(value, list) else [value]
+        return "VOLUME %s" % json.dumps([str(item) for item in items])
+    if name in ("RUN", "ADD", "COPY") and isinstance(value, list):
+        return "%s %s" % (name, json.dumps([str(item) for item in value]))
+    if isinstance(value, list):
+        return "\n".join("%s %s" % (name, item) for item in value)
+    return "%s %s" % (name, value)
+
+
+def _pairs(name, mapping, quote=True):
+    return ["%s %s=%s" % (name, key, _quote(value) if quote else value) for key, value in mapping.items()]
+
+
+def render(variables, from_image):
+    """The Containerfile text for one image; from_image is used unless tcib_from is set."""
+    get = variables.get
+    lines = ["FROM %s" % (get("tcib_from") or from_image)]
+    lines += _pairs("ARG", get("tcib_args") or {})
+    lines += _pairs("LABEL", get("tcib_labels") or {})
+    lines += _pairs("ENV", get("tcib_envs") or {})
+    # Upstream switches to root here so a child can extend a parent that ends
+    # as another user; tcib_user (last) switches back.
+    lines.append("USER root")
+    lines += ["ONBUILD %s" % item for item in get("tcib_onbuilds") or []]
+    if get("tcib_volumes"):
+        lines.append(_instruction("VOLUME", get("tcib_volumes")))
+    if get("tcib_workdir"):
+        lines.append("WORKDIR %s" % get("tcib_workdir"))
+    lines += ["ADD %s" % item for item in get("tcib_adds") or []]
+    lines += ["EXPOSE %s" % item for item in get("tcib_exposes") or []]
+    lines += ["COPY %s" % item for item in get("tcib_copies") or []]
+    if get("tcib_shell"):
+        lines.append(_instruction("SHELL", get("tcib_shell")))
+    lines += [_instruction("RUN", item) for item in get("tcib_runs") or []]
+    for action in get("tcib_actions") or []:
+        (name, value), = action.items()
+        lines.append(_instruction(name, value))
+    if get("tcib_healthcheck"):
+        lines.append("HEALTHCHECK %s" % get("tcib_healthcheck"))
+    if get("tcib_stopsignal"):
+        lines.append("STOPSIGNAL %s" % get("tcib_stopsignal"))
+    if get("tcib_entrypoint"):
+        lines.append(_instruction("ENTRYPOINT", get("tcib_entrypoint")))
+    if get("tcib_cmd"):
+        lines.append(_instruction("CMD", get("tcib_cmd")))
+    if get("tcib_user"):
+        lines.append("USER %s" % get("tcib_user"))
+    return "\n".join(lines) + "\n"

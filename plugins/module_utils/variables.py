@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The tcib_* variable schema: type checks and sandboxed templating.
+
+Variable files are data, not code: their Jinja expressions are rendered in a
+sandbox that knows only the image's own variables and a few pure filters, so a
+file cannot run commands or read files on the build host (no lookup, no pipe).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+from jinja2 import StrictUndefined
+from jinja2.exceptions import TemplateError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+STR = "str"
+LIST = "list"
+DICT = "dict"
+STR_OR_LIST = "str or list"
+
+# Every variable the containerfile role understands, in upstream's order.
+SCHEMA = {
+    "tcib_from": STR,
+    "tcib_args": DICT,
+    "tcib_labels": DICT,
+    "tcib_envs": DICT,
+    "tcib_onbuilds": LIST,
+    "tcib_volumes": LIST,
+    "tcib_workdir": STR,
+    "tcib_adds": LIST,
+    "tcib_exposes": LIST,
+    "tcib_copies": LIST,
+    "tcib_shell": STR_OR_LIST,
+    "tcib_runs": LIST,
+    "tcib_actions": LIST,
+    "tcib_healthcheck": STR,
+    "tcib_stopsignal": STR,
+    "tcib_entrypoint": STR_OR_LIST,
+    "tcib_cmd": STR_OR_LIST,
+    "tcib_user": STR,
+    "tcib_gather_files": LIST,
+    # Conventions and context that the renderer does not emit directly.
+    "tcib_packages": DICT,
+    "tcib_path": STR,
+    "tcib_distro": STR,
+    "tcib_release": STR,
+    "tcib_meta": DICT,
+}
+
+# Instructions a tcib_actions item may name (upstream upper-cases the key).
+ACTION_KEYS = (
+    "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "healthcheck",
+    "label", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir",
+)
+
+MAX_TEMPLATE_DEPTH = 8
+
+
+class VariableError(Exception):
+    """A variable file holds something we refuse to build from."""
+
+    def __init__(self, message, source=None, key=None):
+        self.source = source
+        self.key = key
+        where = ": ".join(str(part) for part in (source, key) if part)
+        super(VariableError, self).__init__("%s: %s" % (where, message) if where else message)
+
+
+def _type_ok(kind, value):
+    if kind == STR:
+        return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    if kind == LIST:
+        return isinstance(value, list)
+    if kind == DICT:
+        return isinstance(value, dict)
+    return isinstance(value, (str, list))
+
+
+def _scalar(value):
+    return isinstance(value, (str, int, float, bool))
+
+
+def validate(variables, sources=None):
+    """Check names and types; sources maps a key to the file that set it."""
+    sources = sources or {}
+    for key, value in variables.items():
+        source = sources.get(key)
+        if not isinstance(key, str):
+            raise VariableError("variable names must be strings, got %r" % (key,), source)
+        if not key.startswith("tcib_"):
+            continue
+        if key not in SCHEMA:
+            raise VariableError(
+                "unknown variable; known tcib_ variables are: %s" % ", ".join(sorted(SCHEMA)),
+                source, key)
+        kind = SCHEMA[key]
+        if value is None:
+            continue
+        if not _type_ok(kind, value):
+            raise VariableError(
+                "must be a %s, got %s" % (kind, type(value).__name__), source, key)
+        if key == "tcib_actions":
+            _validate_actions(value, source)
+        elif kind == DICT and key not in ("tcib_packages", "tcib_meta"):
+            for name, item in value.items():
+                if not _scalar(item):
+                    raise VariableError(
+                        "value of %r must be a string or number, got %s" % (name, type(item).__name__),
+                        source, key)
+        elif kind == LIST and key != "tcib_runs":
+            for item in value:
+                if not _scalar(item):
+                    raise VariableError(
+                        "items must be strings, got %s" % type(item).__name__, source, key)
+
+
+def _validate_actions(actions, source):
+    for index, action in enumerate(actions):
+        where = "tcib_actions[%d]" % index
+        if not isinstance(action, dict) or len(action) != 1:
+            raise VariableError(
+                "each action must be a mapping with exactly one key, such as {run: ...}",
+                source, where)
+        (name, value), = action.items()
+        if str(name).lower() not in ACTION_KEYS:
+            raise VariableError(
+                "unknown action %r; known actions are: %s" % (name, ", ".join(ACTION_KEYS)),
+                source, where)
+        if not (_scalar(value) or isinstance(value, list)):
+            raise VariableError(
+                "action %r must be a string or a list, got %s" % (name, type(value).__name__),
+                source, where)
+
+
+def _regex_replace(value, pattern, replacement="", ignorecase=False):
+    flags = re.I if ignorecase else 0
+    return re.sub(pattern, replacement, str(value), flags=flags)
+
+
+def _environment():
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
+    # Only pure helpers: nothing that touches the host.
+    env.globals = {"range": range, "dict": dict}
+    env.filters["to_json"] = lambda value: json.dumps(value, sort_keys=True)
+    env.filters["regex_replace"] = _regex_replace
+    env.filters["bool"] = lambda value: str(value).lower() in ("1", "true", "yes", "on")
+    return env
+
+
+_ENV = _environment()
+
+
+def _is_template(value):
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def template(variables, sources=None, context=None):
+    """Render every Jinja expression in the values, in a sandbox.
+
+    The context is the image's own variables (plus ``context``), so actions may
+    refer to ``tcib_packages`` as upstream files do. Undefined names are errors.
+    """
+    sources = sources or {}
+    scope = dict(context or {})
+    scope.update(variables)
+
+    def render(value, source, key):
+        if isinstance(value, dict):
+            return dict((k, render(v, source, key)) for k, v in value.items())
+        if isinstance(value, list):
+            return [render(v, source, key) for v in value]
+        depth = 0
+        while _is_template(value):
+            if depth == MAX_TEMPLATE_DEPTH:
+                raise VariableError("template nests deeper than %d levels" % MAX_TEMPLATE_DEPTH, source, key)
+            try:
+                value = _ENV.from_string(value).render(scope)
+            except UndefinedError as exc:
+                raise VariableError("undefined variable in template: %s" % exc, source, key)
+            except TemplateError as exc:
+                raise VariableError("template error: %s" % exc, source, key)
+            depth += 1
+        return value
+
+    return dict((key, render(value, sources.get(key), key)) for key, value in variables.items())

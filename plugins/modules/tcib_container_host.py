@@ -1,0 +1,153 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tcib_container_host
+short_description: Configure podman and buildah so that this host can run builds and containers
+version_added: "0.1.0"
+description:
+  - Detects hosts where the packages' defaults cannot run containers, and writes a containers.conf drop-in
+    file of its own (never the packages' files) with what the host needs.
+  - Cgroups in hybrid mode (crun fails with "cgroups in hybrid mode") select the runc runtime with the
+    cgroupfs manager. Hard RLIMIT_NOFILE or RLIMIT_NPROC below what podman requests by default set
+    C(default_ulimits) to the host's hard limits.
+  - Then proves the result with a real container (C(podman run)) and a real build step (C(buildah run)),
+    and fails with their errors when either cannot run.
+author:
+  - tcib.images contributors
+attributes:
+  check_mode:
+    support: full
+    description: In check mode the drop-in is not written, and the probe runs only when nothing would change.
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+options:
+  path:
+    description: Drop-in file to manage.
+    type: path
+    default: /etc/containers/containers.conf.d/50-tcib-images.conf
+  probe:
+    description: Run a real container and a real build step after configuring.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Make podman and buildah work on this host
+  tcib.images.tcib_container_host:
+  register: container_host
+"""
+
+RETURN = r"""
+facts:
+  description: What was detected.
+  returned: always
+  type: dict
+  sample: {cgroup_mode: hybrid, init: systemd, hard_nofile: 20000, hard_nproc: 96365}
+settings:
+  description: The containers.conf settings the host needs (empty when none).
+  returned: always
+  type: dict
+  sample: {runtime: runc, cgroup_manager: cgroupfs, default_ulimits: ["nofile=20000:20000"]}
+reasons:
+  description: Why each setting is needed.
+  returned: always
+  type: list
+  elements: str
+path:
+  description: The drop-in file.
+  returned: always
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tcib.images.plugins.module_utils.host import (
+    DROPIN_HEADER, dropin_text, find_ulimits, host_facts, podman_probe, probe, probe_rootfs,
+    runtime_settings, ulimit_candidates)
+
+
+def decide(run, podman, facts):
+    """Settings this host needs; rlimits are found by starting real containers."""
+    settings, reasons = runtime_settings(facts)
+    candidates = ulimit_candidates(facts)
+    if candidates:
+        global_args = []
+        for key in ("runtime", "cgroup_manager"):
+            if key in settings:
+                global_args += ["--%s" % key.replace("_", "-"), settings[key]]
+        root = probe_rootfs(run)
+        try:
+            def works(ulimits):
+                run_args = [arg for limit in ulimits for arg in ("--ulimit", limit)]
+                return podman_probe(run, root, podman, global_args, run_args) is None
+            settings["default_ulimits"], more = find_ulimits(candidates, works)
+        finally:
+            run(["rm", "-rf", root])
+        reasons += more
+    return settings, reasons
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/containers/containers.conf.d/50-tcib-images.conf"),
+            probe=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    podman = module.get_bin_path("podman", required=True)
+    buildah = module.get_bin_path("buildah", required=True)
+
+    def run(argv):
+        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
+    facts = host_facts()
+    before = ""
+    if os.path.exists(path):
+        with open(path) as handle:
+            before = handle.read()
+    result = dict(changed=False, facts=facts, path=path, settings={}, reasons=[])
+    # A drop-in of ours that already lets containers run is kept as it is.
+    if before.startswith(DROPIN_HEADER) and not probe(run, podman, buildah):
+        result["reasons"] = [line[4:] for line in before.splitlines() if line.startswith("# - ")]
+        module.exit_json(**result)
+    try:
+        settings, reasons = decide(run, podman, facts)
+    except RuntimeError as exc:
+        module.fail_json(msg="this host cannot run containers: %s" % exc, **result)
+    wanted = dropin_text(settings, reasons)
+    result.update(changed=before != wanted, settings=settings, reasons=reasons)
+    if result["changed"] and not module.check_mode:
+        if wanted:
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path), 0o755)
+            with open(path, "w") as handle:
+                handle.write(wanted)
+            os.chmod(path, 0o644)
+        else:
+            os.unlink(path)
+    if module._diff:
+        result["diff"] = dict(before=before, after=wanted, before_header=path, after_header=path)
+    # In check mode a pending change means the probe would test stale settings.
+    if module.params["probe"] and not (module.check_mode and result["changed"]):
+        errors = probe(run, podman, buildah)
+        if errors:
+            module.fail_json(msg="this host still cannot run containers: %s" % "; ".join(errors), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

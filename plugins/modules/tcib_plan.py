@@ -1,0 +1,201 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tcib_plan
+short_description: Plan the images to build from a tcib variable tree and render their Containerfiles
+version_added: "0.1.0"
+description:
+  - Discovers the images of a tcib variable tree (a directory holding C(*.yaml) files is an image named
+    after the directory; its parent is the nearest ancestor image).
+  - Selects images by service name, adds every ancestor and orders parents before children.
+  - Templates each image's variables in a sandbox (no lookups, no filters that reach the host), validates
+    them and renders a Containerfile into O(work_dir), mirroring the tree.
+  - Fails with the file and key at fault on invalid YAML, an unknown C(tcib_) variable, a value of the
+    wrong type or an undefined template variable.
+author:
+  - tcib.images contributors
+attributes:
+  check_mode:
+    support: full
+    description: In check mode the plan is computed and returned but nothing is written.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  tree:
+    description: Directory holding the tcib variable tree (the one containing C(base/)).
+    type: path
+    required: true
+  work_dir:
+    description: Directory where rendered Containerfiles, merged variables and build logs are written.
+    type: path
+    required: true
+  base_image:
+    description: Image the root of the tree is built from.
+    type: str
+    required: true
+  services:
+    description: Service names; selects images named so or prefixed C(name-). Empty selects everything.
+    type: list
+    elements: str
+    default: []
+  include:
+    description: Image names to select in addition to O(services).
+    type: list
+    elements: str
+    default: []
+  exclude:
+    description: Image names to leave out (ancestors of selected images are kept).
+    type: list
+    elements: str
+    default: []
+  registry:
+    description: Registry part of image names.
+    type: str
+    default: localhost
+  namespace:
+    description: Namespace part of image names.
+    type: str
+    default: tcib
+  prefix:
+    description: Prefix joined to each image name with a dash; empty for none.
+    type: str
+    default: openstack
+  tag:
+    description: Tag of every built image.
+    type: str
+    default: latest
+  distro:
+    description: Distribution name, available to templates as C(tcib_distro).
+    type: str
+    default: debian
+  release:
+    description: Distribution release, available to templates as C(tcib_release).
+    type: str
+    default: "13"
+  extra_vars:
+    description: Variables applied on top of every image's own (as upstream's C(--extra-config)).
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: Plan the keystone images
+  tcib.images.tcib_plan:
+    tree: "{{ playbook_dir }}/../vars/tcib"
+    work_dir: /var/tmp/tcib
+    base_image: localhost/tcib/debian:trixie
+    services: [keystone]
+  register: plan
+
+- name: Show the build order
+  ansible.builtin.debug:
+    msg: "{{ plan.images | map(attribute='image') | list }}"
+"""
+
+RETURN = r"""
+images:
+  description: Selected images, parents before children.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Image name (the directory name).
+      type: str
+      sample: keystone
+    image:
+      description: Full image reference that the build tags.
+      type: str
+      sample: localhost/tcib/openstack-keystone:latest
+    parent:
+      description: Name of the parent image in the tree, null for the root.
+      type: str
+      sample: os
+    from:
+      description: Image the Containerfile starts from.
+      type: str
+      sample: localhost/tcib/openstack-os:latest
+    relpath:
+      description: Path of the image's directory relative to the tree.
+      type: str
+      sample: base/os/keystone
+    files:
+      description: The image's variable files, in merge order.
+      type: list
+      elements: str
+    variables:
+      description: The merged, templated tcib variables.
+      type: dict
+    containerfile:
+      description: Rendered Containerfile text.
+      type: str
+    context_dir:
+      description: Build context directory under O(work_dir) (not set in check mode).
+      type: str
+    containerfile_path:
+      description: Path of the rendered Containerfile (not set in check mode).
+      type: str
+    log_path:
+      description: Where the build log of this image goes (not set in check mode).
+      type: str
+names:
+  description: Selected image names in build order.
+  returned: success
+  type: list
+  elements: str
+  sample: [base, os, keystone]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
+from ansible_collections.tcib.images.plugins.module_utils.plan import PlanSettings, make_plan, write_contexts
+from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            tree=dict(type="path", required=True),
+            work_dir=dict(type="path", required=True),
+            base_image=dict(type="str", required=True),
+            services=dict(type="list", elements="str", default=[]),
+            include=dict(type="list", elements="str", default=[]),
+            exclude=dict(type="list", elements="str", default=[]),
+            registry=dict(type="str", default="localhost"),
+            namespace=dict(type="str", default="tcib"),
+            prefix=dict(type="str", default="openstack"),
+            tag=dict(type="str", default="latest"),
+            distro=dict(type="str", default="debian"),
+            release=dict(type="str", default="13"),
+            extra_vars=dict(type="dict", default={}),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
+                            p["distro"], p["release"], p["extra_vars"])
+    try:
+        entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"])
+        changed = []
+        if not module.check_mode:
+            changed = write_contexts(entries, p["work_dir"])
+    except (TreeError, VariableError) as exc:
+        module.fail_json(msg=str(exc))
+    for entry in entries:
+        entry.pop("sources", None)
+    module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries])
+
+
+if __name__ == "__main__":
+    main()
