@@ -1,0 +1,68 @@
+"""Helpers for integration tests: they run the real playbook, buildah and podman on this host."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+# Images built by tests that use their own trees live under this namespace, apart from the real ones.
+TEST_NAMESPACE = "tcib-test"
+
+
+def ansible_playbook(playbook, *extra_vars, check=False, tags=None):
+    """Run ansible-playbook from the checkout; returns the CompletedProcess (output as text)."""
+    binary = VENV_BIN / "ansible-playbook"
+    argv = [str(binary if binary.exists() else "ansible-playbook"), str(playbook)]
+    for item in extra_vars:
+        argv += ["-e", item if isinstance(item, str) else json.dumps(item)]
+    if check:
+        argv.append("--check")
+    if tags:
+        argv += ["--tags", tags]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=3600)
+
+
+def podman(*args, check=True):
+    return subprocess.run(["podman", *args], capture_output=True, text=True, check=check, timeout=600)
+
+
+def image_exists(ref):
+    return podman("image", "exists", ref, check=False).returncode == 0
+
+
+def images_named(prefix):
+    out = podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    return [name for name in out if name.startswith(prefix)]
+
+
+def recap(output):
+    """The localhost counters of the PLAY RECAP line, e.g. {'ok': 9, 'changed': 0, 'failed': 0}."""
+    line = [ln for ln in output.splitlines() if ln.startswith("localhost") and "ok=" in ln][-1]
+    return dict((key, int(value)) for key, value in (part.split("=") for part in line.split()[2:]))
+
+
+@pytest.fixture(scope="session")
+def built_memcached(tmp_path_factory):
+    """base -> os -> memcached built once for the session through build.yml."""
+    work_dir = tmp_path_factory.mktemp("work")
+    result = ansible_playbook(REPO / "build.yml", "service=memcached", "work_dir=%s" % work_dir)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return {"work_dir": work_dir, "output": result.stdout}
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A copy of the real base/os tree that a test can break."""
+    root = tmp_path / "tcib"
+    shutil.copytree(REPO / "vars" / "tcib" / "base" / "files", root / "base" / "files")
+    shutil.copy(REPO / "vars" / "tcib" / "base" / "base.yaml", root / "base" / "base.yaml")
+    (root / "base" / "os").mkdir()
+    shutil.copy(REPO / "vars" / "tcib" / "base" / "os" / "os.yaml", root / "base" / "os" / "os.yaml")
+    return root
