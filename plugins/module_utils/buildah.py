@@ -123,8 +123,9 @@ class Builder(object):
             reason = "timed out after %s s" % request.timeout if rc in (124, 137) and request.timeout \
                 else "failed with exit code %s" % rc
             result["log_tail"] = log_tail(request.log_path)
-            raise BuildError("build of %s %s; log: %s\n%s" % (request.image, reason, request.log_path,
-                                                               result["log_tail"]), result)
+            message = "build of %s %s; log: %s\n%s" % (request.image, reason, request.log_path,
+                                                       result["log_tail"])
+            raise BuildError(message, result)
         with open(iidfile) as handle:
             image_id = handle.read().strip().split(":")[-1]
         os.unlink(iidfile)

@@ -16,7 +16,14 @@ __metaclass__ = type
 import difflib
 import os
 
-import yaml
+import traceback
+
+try:
+    import yaml
+except ImportError:
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    YAML_IMPORT_ERROR = None
 
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 

@@ -15,7 +15,14 @@ import glob
 import os
 import shutil
 
-import yaml
+import traceback
+
+try:
+    import yaml
+except ImportError:
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    YAML_IMPORT_ERROR = None
 
 from ansible_collections.tcib.images.plugins.module_utils import discovery
 from ansible_collections.tcib.images.plugins.module_utils.render import render
@@ -93,6 +100,10 @@ def plan_image(image, settings):
     rendered = prepare_variables(variables, sources, context)
     parent_ref = settings.ref(image.parent) if image.parent else settings.base_image
     from_image = rendered.get("tcib_from") or parent_ref
+    try:
+        containerfile = render(rendered, from_image)
+    except VariableError as exc:
+        raise VariableError(str(exc), exc.source or image.directory, exc.key)
     return {
         "name": image.name,
         "image": settings.ref(image.name),
@@ -102,7 +113,7 @@ def plan_image(image, settings):
         "directory": image.directory,
         "files": image.files,
         "variables": rendered,
-        "containerfile": render(rendered, from_image),
+        "containerfile": containerfile,
         "sources": sources,
     }
 
@@ -114,25 +125,31 @@ def make_plan(root, settings, services=None, include=None, exclude=None):
     return [plan_image(images[name], settings) for name in names]
 
 
+def assign_paths(entries, work_dir):
+    """Where each image's context, Containerfile, merged variables and log go (nothing written)."""
+    for entry in entries:
+        context_dir = os.path.join(work_dir, entry["relpath"])
+        entry["context_dir"] = context_dir
+        entry["containerfile_path"] = os.path.join(context_dir, "Containerfile")
+        entry["vars_path"] = os.path.join(context_dir, "%s-vars.yaml" % entry["name"])
+        entry["log_path"] = os.path.join(context_dir, "%s-build.log" % entry["name"])
+
+
 def write_contexts(entries, work_dir):
     """Write each image's Containerfile, merged variables and gathered files.
 
     Returns the names whose Containerfile or variables changed on disk.
     """
     changed = []
+    assign_paths(entries, work_dir)
     for entry in entries:
-        context_dir = os.path.join(work_dir, entry["relpath"])
-        if not os.path.isdir(context_dir):
-            os.makedirs(context_dir)
-        entry["context_dir"] = context_dir
-        entry["containerfile_path"] = os.path.join(context_dir, "Containerfile")
-        entry["vars_path"] = os.path.join(context_dir, "%s-vars.yaml" % entry["name"])
-        entry["log_path"] = os.path.join(context_dir, "%s-build.log" % entry["name"])
+        if not os.path.isdir(entry["context_dir"]):
+            os.makedirs(entry["context_dir"])
         wrote = write_if_changed(entry["containerfile_path"], entry["containerfile"])
         dumped = yaml.safe_dump(entry["variables"], default_flow_style=False, sort_keys=True)
         wrote = write_if_changed(entry["vars_path"], dumped) or wrote
         entry["gathered"] = gather_files(
-            entry["variables"].get("tcib_gather_files"), entry["directory"], context_dir,
+            entry["variables"].get("tcib_gather_files"), entry["directory"], entry["context_dir"],
             entry["sources"].get("tcib_gather_files"))
         if wrote:
             changed.append(entry["name"])

@@ -16,10 +16,16 @@ __metaclass__ = type
 import json
 import shlex
 
+from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
+
 
 def _quote(value):
-    """A double-quoted value that Containerfile parsers read back unchanged."""
-    return json.dumps(str(value))
+    """A double-quoted value that Containerfile parsers read back unchanged.
+
+    Not ASCII-escaped: inside double quotes the parser only understands \\" \\$ and
+    \\\\, so a JSON \\uXXXX escape would reach the image as literal text.
+    """
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def exec_form(value):
@@ -27,10 +33,14 @@ def exec_form(value):
     if isinstance(value, list):
         return json.dumps([str(item) for item in value])
     text = str(value).strip()
-    if text.startswith("["):
-        # Already exec form: keep it, but make sure it is valid JSON.
-        return json.dumps([str(item) for item in json.loads(text)])
-    return json.dumps(shlex.split(text))
+    try:
+        if text.startswith("["):
+            # Already exec form: keep it, but make sure it is valid JSON.
+            return json.dumps([str(item) for item in json.loads(text)])
+        return json.dumps(shlex.split(text))
+    except ValueError as exc:
+        # Unbalanced quotes or a '[' that is not a JSON array: a clean error, not a traceback.
+        raise VariableError("cannot read %r as exec-form arguments: %s" % (text, exc))
 
 
 def _instruction(name, value):

@@ -15,9 +15,16 @@ __metaclass__ = type
 import json
 import re
 
-from jinja2 import StrictUndefined
-from jinja2.exceptions import TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+import traceback
+
+try:
+    from jinja2 import StrictUndefined, meta
+    from jinja2.exceptions import TemplateError, UndefinedError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+except ImportError:
+    JINJA2_IMPORT_ERROR = traceback.format_exc()
+else:
+    JINJA2_IMPORT_ERROR = None
 
 STR = "str"
 LIST = "list"
@@ -58,8 +65,6 @@ ACTION_KEYS = (
     "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "healthcheck",
     "label", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir",
 )
-
-MAX_TEMPLATE_DEPTH = 8
 
 
 class VariableError(Exception):
@@ -125,7 +130,7 @@ def _validate_actions(actions, source):
         where = "tcib_actions[%d]" % index
         if not isinstance(action, dict) or len(action) != 1:
             raise VariableError(
-                "each action must be a mapping with exactly one key, such as {run: ...}",
+                "each action must be a mapping with exactly one key, such as run: <command>",
                 source, where)
         (name, value), = action.items()
         if str(name).lower() not in ACTION_KEYS:
@@ -153,7 +158,14 @@ def _environment():
     return env
 
 
-_ENV = _environment()
+_ENV = []
+
+
+def _env():
+    """The one sandboxed environment, made on first use (jinja2 may be missing at import)."""
+    if not _ENV:
+        _ENV.append(_environment())
+    return _ENV[0]
 
 
 def _is_template(value):
@@ -163,29 +175,47 @@ def _is_template(value):
 def template(variables, sources=None, context=None):
     """Render every Jinja expression in the values, in a sandbox.
 
-    The context is the image's own variables (plus ``context``), so actions may
-    refer to ``tcib_packages`` as upstream files do. Undefined names are errors.
+    Templates see the image's own variables (plus ``context``), so actions may refer
+    to ``tcib_packages`` as upstream files do. A variable is rendered when a template
+    refers to it, and a template's output is never rendered again (so escaped braces
+    stay braces). Undefined names and cycles are errors naming the file and key.
     """
     sources = sources or {}
-    scope = dict(context or {})
-    scope.update(variables)
+    raw = dict(context or {})
+    raw.update(variables)
+    done, active = {}, []
+
+    def value_of(name):
+        if name not in done:
+            if name in active:
+                chain = " -> ".join(active[active.index(name):] + [name])
+                raise VariableError("variables refer to each other in a cycle: %s" % chain,
+                                    sources.get(active[0]), active[0])
+            active.append(name)
+            try:
+                done[name] = render(raw[name], sources.get(name), name)
+            finally:
+                active.pop()
+        return done[name]
 
     def render(value, source, key):
         if isinstance(value, dict):
             return dict((k, render(v, source, key)) for k, v in value.items())
         if isinstance(value, list):
             return [render(v, source, key) for v in value]
-        depth = 0
-        while _is_template(value):
-            if depth == MAX_TEMPLATE_DEPTH:
-                raise VariableError("template nests deeper than %d levels" % MAX_TEMPLATE_DEPTH, source, key)
-            try:
-                value = _ENV.from_string(value).render(scope)
-            except UndefinedError as exc:
-                raise VariableError("undefined variable in template: %s" % exc, source, key)
-            except TemplateError as exc:
-                raise VariableError("template error: %s" % exc, source, key)
-            depth += 1
-        return value
+        if not _is_template(value):
+            return value
+        try:
+            names = meta.find_undeclared_variables(_env().parse(value))
+            scope = dict((name, value_of(name)) for name in names if name in raw)
+            return _env().from_string(value).render(scope)
+        except VariableError:
+            raise
+        except UndefinedError as exc:
+            raise VariableError("undefined variable in template: %s" % exc, source, key)
+        except TemplateError as exc:
+            raise VariableError("template error: %s" % exc, source, key)
+        except Exception as exc:  # 1/0, 'a' + 1, {% include %} without a loader, runaway macros...
+            raise VariableError("template error: %s: %s" % (type(exc).__name__, exc), source, key)
 
-    return dict((key, render(value, sources.get(key), key)) for key, value in variables.items())
+    return dict((key, value_of(key)) for key in variables)

@@ -20,15 +20,18 @@ description:
     command that ran.
   - A failed build fails the task with the tail of the log and the log path.
 author:
-  - tcib.images contributors
+  - tcib.images contributors (@tcib-images)
 attributes:
   check_mode:
     support: full
     description: In check mode nothing is built; the result says what would be built and the command.
   diff_mode:
     support: none
+    description: Nothing is diffed.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the build host, which must have buildah and podman.
 options:
   image:
     description: Full reference to tag the built image with, such as C(localhost/tcib/openstack-base:latest).

@@ -21,15 +21,18 @@ description:
   - Then proves the result with a real container (C(podman run)) and a real build step (C(buildah run)),
     and fails with their errors when either cannot run.
 author:
-  - tcib.images contributors
+  - tcib.images contributors (@tcib-images)
 attributes:
   check_mode:
     support: full
     description: In check mode the drop-in is not written, and the probe runs only when nothing would change.
   diff_mode:
     support: full
+    description: Shows the file before and after.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the build host, which must have buildah and podman.
 options:
   path:
     description: Drop-in file to manage.

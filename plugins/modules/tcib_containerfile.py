@@ -19,15 +19,18 @@ description:
     (O(variables) win).
   - Files named in C(tcib_gather_files) are copied next to the Containerfile.
 author:
-  - tcib.images contributors
+  - tcib.images contributors (@tcib-images)
 attributes:
   check_mode:
     support: full
     description: In check mode the Containerfile is rendered and returned but not written.
   diff_mode:
     support: full
+    description: Shows the file before and after.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the build host, which must have buildah and podman.
 options:
   dest:
     description: Directory that receives the Containerfile (the build context).
@@ -95,6 +98,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tcib.images.plugins.module_utils.discovery import merge_files, yaml_files
 from ansible_collections.tcib.images.plugins.module_utils.plan import gather_files, prepare_variables
 from ansible_collections.tcib.images.plugins.module_utils.render import render
+from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 
@@ -110,6 +114,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_libraries(module)
     p = module.params
     variables, sources = {}, {}
     try:

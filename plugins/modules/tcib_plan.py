@@ -21,15 +21,18 @@ description:
   - Fails with the file and key at fault on invalid YAML, an unknown C(tcib_) variable, a value of the
     wrong type or an undefined template variable.
 author:
-  - tcib.images contributors
+  - tcib.images contributors (@tcib-images)
 attributes:
   check_mode:
     support: full
     description: In check mode the plan is computed and returned but nothing is written.
   diff_mode:
     support: none
+    description: Nothing is diffed.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the build host, which must have buildah and podman.
 options:
   tree:
     description: Directory holding the tcib variable tree (the one containing C(base/)).
@@ -140,13 +143,13 @@ images:
       description: Rendered Containerfile text.
       type: str
     context_dir:
-      description: Build context directory under O(work_dir) (not set in check mode).
+      description: Build context directory under O(work_dir).
       type: str
     containerfile_path:
-      description: Path of the rendered Containerfile (not set in check mode).
+      description: Path of the rendered Containerfile.
       type: str
     log_path:
-      description: Where the build log of this image goes (not set in check mode).
+      description: Where the build log of this image goes.
       type: str
 names:
   description: Selected image names in build order.
@@ -159,7 +162,9 @@ names:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
-from ansible_collections.tcib.images.plugins.module_utils.plan import PlanSettings, make_plan, write_contexts
+from ansible_collections.tcib.images.plugins.module_utils.plan import (
+    PlanSettings, assign_paths, make_plan, write_contexts)
+from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 
@@ -182,14 +187,14 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_libraries(module)
     p = module.params
     settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
                             p["distro"], p["release"], p["extra_vars"])
     try:
         entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"])
-        changed = []
-        if not module.check_mode:
-            changed = write_contexts(entries, p["work_dir"])
+        assign_paths(entries, p["work_dir"])
+        changed = [] if module.check_mode else write_contexts(entries, p["work_dir"])
     except (TreeError, VariableError) as exc:
         module.fail_json(msg=str(exc))
     for entry in entries:

@@ -26,7 +26,7 @@ def ansible_playbook(playbook, *extra_vars, check=False, tags=None):
         argv += ["--tags", tags]
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=3600)
+    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=3600, check=False)
 
 
 def podman(*args, check=True):

@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The buildah command line for a build request, and the log tail (nothing is run)."""
+
+import pytest
+
+from ansible_collections.tcib.images.plugins.module_utils.buildah import (
+    LOG_TAIL_LINES, BuildRequest, build_command, log_tail)
+
+TEMP_REF = "localhost/tcib-build-in-progress/openstack-nova-api:abc123"
+IIDFILE = "/work/nova-api/nova-api-build.log.iid"
+
+
+def option_values(argv, flag):
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == flag]
+
+
+def request(**kwargs):
+    kwargs.setdefault("context_dir", "/work/base/os/nova-base/nova-api")
+    return BuildRequest("localhost/tcib/openstack-nova-api:latest", **kwargs)
+
+
+def test_minimal_command():
+    argv = build_command("buildah", request(), TEMP_REF, IIDFILE)
+    assert argv == [
+        "buildah", "bud", "--format", "docker",
+        "--file", "/work/base/os/nova-base/nova-api/Containerfile",
+        "--tag", TEMP_REF, "--iidfile", IIDFILE,
+        "--logfile", "/work/base/os/nova-base/nova-api/build.log",
+        "--network", "host",
+        "/work/base/os/nova-base/nova-api",
+    ]
+
+
+def test_full_command():
+    req = request(
+        containerfile="/elsewhere/Containerfile",
+        log_path="/logs/nova-api-build.log",
+        build_args={"Z_ARG": "z", "A_ARG": "a b", "M_ARG": "m=1"},
+        labels={"version": "1", "build-date": "today", "name": "nova-api"},
+        volumes=["/cache/apt:/var/cache/apt:z", "/cache/pip:/root/.cache/pip"],
+        isolation="chroot",
+        network="none",
+        image_format="oci",
+        extra_args=["--layers", "--pull=never"],
+    )
+    argv = build_command("/usr/bin/buildah", req, TEMP_REF, IIDFILE)
+    assert argv[:2] == ["/usr/bin/buildah", "bud"]
+    assert option_values(argv, "--tag") == [TEMP_REF]
+    assert option_values(argv, "--iidfile") == [IIDFILE]
+    assert option_values(argv, "--logfile") == ["/logs/nova-api-build.log"]
+    assert option_values(argv, "--file") == ["/elsewhere/Containerfile"]
+    assert option_values(argv, "--format") == ["oci"]
+    assert option_values(argv, "--network") == ["none"]
+    assert option_values(argv, "--isolation") == ["chroot"]
+    # Sorted by key whatever the order given, so the same request gives the same argv.
+    assert option_values(argv, "--build-arg") == ["A_ARG=a b", "M_ARG=m=1", "Z_ARG=z"]
+    assert option_values(argv, "--label") == ["build-date=today", "name=nova-api", "version=1"]
+    assert option_values(argv, "--volume") == ["/cache/apt:/var/cache/apt:z", "/cache/pip:/root/.cache/pip"]
+    # Extra arguments go last but before the context directory, which ends the command.
+    assert argv[-3:] == ["--layers", "--pull=never", "/work/base/os/nova-base/nova-api"]
+    assert "timeout" not in argv
+
+
+def test_the_final_tag_is_never_given_to_bud():
+    argv = build_command("buildah", request(), TEMP_REF, IIDFILE)
+    assert "localhost/tcib/openstack-nova-api:latest" not in argv
+
+
+@pytest.mark.parametrize("isolation, network", [(None, None), ("", "")])
+def test_no_isolation_or_network_options_when_unset(isolation, network):
+    argv = build_command("buildah", request(isolation=isolation, network=network), TEMP_REF, IIDFILE)
+    assert "--isolation" not in argv
+    assert "--network" not in argv
+
+
+@pytest.mark.parametrize("timeout, seconds", [(3600, "3600"), (90.7, "90"), ("120", "120")])
+def test_timeout_wraps_the_command(timeout, seconds):
+    plain = build_command("buildah", request(), TEMP_REF, IIDFILE)
+    argv = build_command("buildah", request(timeout=timeout), TEMP_REF, IIDFILE)
+    assert argv[:3] == ["timeout", "--kill-after=30", seconds]
+    assert argv[3:] == plain
+
+
+@pytest.mark.parametrize("timeout", [None, 0])
+def test_no_timeout_no_wrapper(timeout):
+    argv = build_command("buildah", request(timeout=timeout), TEMP_REF, IIDFILE)
+    assert argv[0] == "buildah"
+
+
+def test_request_mappings_are_not_modified():
+    args = {"b": "2", "a": "1"}
+    build_command("buildah", request(build_args=args), TEMP_REF, IIDFILE)
+    assert list(args) == ["b", "a"]
+
+
+def test_log_tail_returns_the_last_lines(tmp_path):
+    log = tmp_path / "build.log"
+    log.write_text("".join("line %d\n" % i for i in range(100)))
+    assert log_tail(str(log), 3) == "line 97\nline 98\nline 99\n"
+    default = log_tail(str(log))
+    assert default.splitlines() == ["line %d" % i for i in range(100 - LOG_TAIL_LINES, 100)]
+
+
+def test_log_tail_of_a_short_file_is_the_whole_file(tmp_path):
+    log = tmp_path / "build.log"
+    log.write_text("only\nthree\nlines")
+    assert log_tail(str(log), 10) == "only\nthree\nlines"
+
+
+def test_log_tail_missing_file_is_empty(tmp_path):
+    assert log_tail(str(tmp_path / "absent.log")) == ""
+
+
+def test_log_tail_survives_invalid_utf8(tmp_path):
+    log = tmp_path / "build.log"
+    log.write_bytes(b"ok\n\xff\xfe broken\nend\n")
+    tail = log_tail(str(log), 2)
+    assert tail.startswith("\ufffd") and tail.endswith("broken\nend\n")

@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Finding images in a variable tree, merging their files, linking parents, selecting."""
+
+import os
+
+import pytest
+
+from ansible_collections.tcib.images.plugins.module_utils.discovery import (
+    TreeError, ancestors, discover, image_ref, load_file, order, select)
+from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
+
+# A small upstream-shaped tree: base -> os -> {nova-base -> {nova-api, nova-compute}, novax, keystone}.
+TREE = {
+    "base/base.yaml": {"tcib_envs": {"LANG": "C.UTF-8"}},
+    "base/os/os.yaml": {"tcib_runs": ["os"]},
+    "base/os/nova-base/nova-base.yaml": {"tcib_user": "nova"},
+    "base/os/nova-base/nova-api/nova-api.yaml": {"tcib_cmd": "nova-api"},
+    "base/os/nova-base/nova-compute/nova-compute.yaml": {"tcib_cmd": "nova-compute"},
+    "base/os/novax/novax.yaml": {"tcib_cmd": "novax"},
+    "base/os/keystone/keystone.yaml": {"tcib_cmd": "keystone"},
+}
+
+
+@pytest.fixture
+def tree(write_tree):
+    return str(write_tree(TREE))
+
+
+@pytest.fixture
+def images(tree):
+    return discover(tree)
+
+
+def test_images_are_named_after_their_directories(images, tree):
+    assert sorted(images) == ["base", "keystone", "nova-api", "nova-base", "nova-compute", "novax", "os"]
+    nova_api = images["nova-api"]
+    assert nova_api.directory == os.path.join(tree, "base", "os", "nova-base", "nova-api")
+    assert nova_api.relpath == os.path.join("base", "os", "nova-base", "nova-api")
+    assert nova_api.files == [os.path.join(nova_api.directory, "nova-api.yaml")]
+    assert nova_api.variables == {"tcib_cmd": "nova-api"}
+
+
+def test_parents_follow_the_directory_tree(images):
+    parents = dict((name, image.parent) for name, image in images.items())
+    assert parents == {"base": None, "os": "base", "nova-base": "os", "nova-api": "nova-base",
+                       "nova-compute": "nova-base", "novax": "os", "keystone": "os"}
+    assert ancestors(images, "nova-compute") == ["nova-base", "os", "base"]
+    assert ancestors(images, "base") == []
+
+
+def test_files_merge_in_name_order_later_wins_shallow(write_tree):
+    root = write_tree({
+        "img/20-second.yaml": {"tcib_envs": {"B": "2"}, "tcib_user": "second", "only_second": 1},
+        "img/10-first.yml": {"tcib_envs": {"A": "1"}, "tcib_user": "first", "only_first": 1},
+        "img/30-third.yaml": {"tcib_user": "third"},
+        "img/notes.txt": "tcib_user: ignored\n",
+        "img/99-dir.yaml/inner.txt": "a directory named like a yaml file is not a file",
+    })
+    image = discover(str(root))["img"]
+    assert [os.path.basename(path) for path in image.files] == ["10-first.yml", "20-second.yaml", "30-third.yaml"]
+    # Shallow: the later tcib_envs replaces the earlier one, it is not merged key by key.
+    assert image.variables == {"tcib_envs": {"B": "2"}, "tcib_user": "third", "only_first": 1, "only_second": 1}
+    directory = image.directory
+    assert image.sources == {
+        "tcib_envs": os.path.join(directory, "20-second.yaml"),
+        "only_second": os.path.join(directory, "20-second.yaml"),
+        "only_first": os.path.join(directory, "10-first.yml"),
+        "tcib_user": os.path.join(directory, "30-third.yaml"),
+    }
+
+
+def test_directory_level_without_yaml_is_skipped_over(write_tree):
+    root = write_tree({
+        "base/base.yaml": {},
+        "base/grouping/README.md": "no yaml here",
+        "base/grouping/deeper/leaf/leaf.yaml": {},
+        "base/sibling/sibling.yaml": {},
+    })
+    images = discover(str(root))
+    assert sorted(images) == ["base", "leaf", "sibling"]
+    assert images["leaf"].parent == "base"
+    assert images["sibling"].parent == "base"
+
+
+def test_several_roots_each_without_parent(write_tree):
+    root = write_tree({"one/one.yaml": {}, "two/two.yaml": {}, "two/child/child.yaml": {}})
+    images = discover(str(root))
+    assert images["one"].parent is None and images["two"].parent is None
+    assert images["child"].parent == "two"
+
+
+def test_yaml_in_the_root_directory_is_an_image_too(write_tree):
+    root = write_tree({"root.yaml": {}, "child/child.yaml": {}})
+    images = discover(str(root))
+    assert images["tree"].parent is None
+    assert images["child"].parent == "tree"
+
+
+def test_duplicate_names_name_both_directories(write_tree):
+    root = write_tree({"base/base.yaml": {}, "base/a/common/common.yaml": {}, "base/b/common/common.yaml": {}})
+    with pytest.raises(TreeError) as info:
+        discover(str(root))
+    message = str(info.value)
+    assert "'common'" in message
+    assert os.path.join(str(root), "base", "a", "common") in message
+    assert os.path.join(str(root), "base", "b", "common") in message
+
+
+def test_broken_yaml_names_the_file(write_tree):
+    root = write_tree({"base/base.yaml": {}, "base/bad/bad.yaml": "tcib_runs: [unclosed\n"})
+    with pytest.raises(VariableError) as info:
+        discover(str(root))
+    assert os.path.join(str(root), "base", "bad", "bad.yaml") in str(info.value)
+    assert "not valid YAML" in str(info.value)
+
+
+@pytest.mark.parametrize("text, kind", [("- a\n- b\n", "list"), ("just a string\n", "str"), ("42\n", "int")])
+def test_non_mapping_yaml_is_an_error(write_tree, text, kind):
+    root = write_tree({"img/img.yaml": text})
+    path = os.path.join(str(root), "img", "img.yaml")
+    with pytest.raises(VariableError) as info:
+        discover(str(root))
+    message = str(info.value)
+    assert path in message and "mapping" in message and kind in message
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n"])
+def test_empty_file_is_an_image_without_variables(write_tree, text):
+    root = write_tree({"img/img.yaml": text, "img/child/child.yaml": {"tcib_user": "x"}})
+    images = discover(str(root))
+    assert images["img"].variables == {}
+    assert images["child"].parent == "img"
+
+
+def test_load_file_rejects_python_tags(tmp_path):
+    path = tmp_path / "evil.yaml"
+    path.write_text("x: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(VariableError) as info:
+        load_file(str(path))
+    assert str(path) in str(info.value)
+
+
+def test_missing_or_empty_tree_is_an_error(tmp_path):
+    with pytest.raises(TreeError) as info:
+        discover(str(tmp_path / "absent"))
+    assert "does not exist" in str(info.value)
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    with pytest.raises(TreeError) as info:
+        discover(str(tmp_path / "empty"))
+    assert "no image variable files" in str(info.value)
+
+
+# --- select / order ---------------------------------------------------------------------------
+
+def test_select_everything_by_default_parents_first(images):
+    assert select(images) == ["base", "os", "keystone", "nova-base", "novax", "nova-api", "nova-compute"]
+
+
+@pytest.mark.parametrize("services, expected", [
+    (["nova-api"], ["base", "os", "nova-base", "nova-api"]),
+    # Prefix match on "nova-", so novax is not a nova service.
+    (["nova"], ["base", "os", "nova-base", "nova-api", "nova-compute"]),
+    (["novax"], ["base", "os", "novax"]),
+    (["keystone", "nova-compute"], ["base", "os", "keystone", "nova-base", "nova-compute"]),
+    (["os"], ["base", "os"]),
+    (["", "keystone"], ["base", "os", "keystone"]),
+])
+def test_select_services_exact_or_prefix_with_ancestors(images, services, expected):
+    assert select(images, services=services) == expected
+
+
+def test_nova_does_not_match_novax(images):
+    assert "novax" not in select(images, services=["nova"])
+
+
+def test_select_include_adds_named_images_only(images):
+    assert select(images, include=["nova-base"]) == ["base", "os", "nova-base"]
+    assert select(images, services=["keystone"], include=["novax"]) == ["base", "os", "keystone", "novax"]
+
+
+def test_exclude_drops_images_but_keeps_needed_ancestors(images):
+    everything = select(images, exclude=["keystone", "nova-compute"])
+    assert everything == ["base", "os", "nova-base", "novax", "nova-api"]
+    # nova-base is excluded, but nova-api needs it as its parent.
+    assert select(images, services=["nova"], exclude=["nova-base", "nova-compute"]) == \
+        ["base", "os", "nova-base", "nova-api"]
+    assert select(images, services=["nova"], exclude=["nova-api", "nova-compute"]) == \
+        ["base", "os", "nova-base"]
+
+
+@pytest.mark.parametrize("kwargs, what, name, hint", [
+    ({"services": ["nova-compte"]}, "service", "nova-compte", "nova-compute"),
+    ({"include": ["keystne"]}, "image", "keystne", "keystone"),
+    ({"exclude": ["nova-ap"]}, "image", "nova-ap", "nova-api"),
+])
+def test_unknown_names_error_with_closest_names(images, kwargs, what, name, hint):
+    with pytest.raises(TreeError) as info:
+        select(images, **kwargs)
+    message = str(info.value)
+    assert "unknown %s %r" % (what, name) in message
+    assert "closest known:" in message and hint in message
+
+
+def test_unknown_name_without_close_match_has_no_hint(images):
+    with pytest.raises(TreeError) as info:
+        select(images, services=["zzzzzzzz"])
+    assert "closest" not in str(info.value)
+
+
+def test_order_puts_parents_before_children(images):
+    names = ["nova-compute", "base", "nova-base", "keystone", "os"]
+    ordered = order(images, names)
+    assert sorted(ordered) == sorted(names)
+    for name in ordered:
+        for ancestor in ancestors(images, name):
+            if ancestor in ordered:
+                assert ordered.index(ancestor) < ordered.index(name)
+    assert ordered == ["base", "os", "keystone", "nova-base", "nova-compute"]
+
+
+# --- image_ref ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({}, "localhost/tcib/openstack-nova-api:latest"),
+    ({"prefix": ""}, "localhost/tcib/nova-api:latest"),
+    ({"prefix": None}, "localhost/tcib/nova-api:latest"),
+    ({"registry": "quay.io", "namespace": "podified", "prefix": "rdo", "tag": "2026.1"},
+     "quay.io/podified/rdo-nova-api:2026.1"),
+    ({"registry": "registry.example:5000/", "namespace": "/a/b/"}, "registry.example:5000/a/b/openstack-nova-api:latest"),
+    ({"namespace": ""}, "localhost/openstack-nova-api:latest"),
+    ({"registry": "", "namespace": "", "prefix": "", "tag": "t"}, "nova-api:t"),
+])
+def test_image_ref(kwargs, expected):
+    assert image_ref("nova-api", **kwargs) == expected
