@@ -34,6 +34,7 @@ lint: venv
 	$(VENV)/bin/ansible-lint --profile production --offline
 
 sanity: venv
+	command -v shellcheck >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck; }
 	tests/sanity.sh
 
 integration: venv
