@@ -120,7 +120,8 @@ class Builder(object):
                 log.write(err)
         if rc != 0:
             self._forget(temp_ref)
-            reason = "timed out after %s s" % request.timeout if rc in (124, 137) and request.timeout \
+            result["timed_out"] = bool(request.timeout) and rc in (124, 137)
+            reason = "timed out after %s s" % request.timeout if result["timed_out"] \
                 else "failed with exit code %s" % rc
             result["log_tail"] = log_tail(request.log_path)
             message = "build of %s %s; log: %s\n%s" % (request.image, reason, request.log_path,
@@ -135,6 +136,16 @@ class Builder(object):
         result.update({"image_id": image_id, "size": info.get("Size"),
                        "labels": (info.get("Config") or {}).get("Labels") or info.get("Labels") or {}})
         return result
+
+    def pull(self, ref):
+        rc, out, err = self.run([self.podman, "pull", "--quiet", ref])
+        return rc == 0
+
+    def forget_if_untagged(self, image_id):
+        """Remove an image a rebuild left without any name (kept if a child or container uses it)."""
+        info = self.inspect(image_id)
+        if info is not None and not info.get("RepoTags"):
+            self.run([self.buildah, "rmi", image_id])
 
     def _must(self, args, result):
         rc, out, err = self.run([self.buildah] + args)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcib.images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Find the images in a tcib variable tree, merge their files, link parents, select.
+"""Find the images in a tcib variable tree, merge their files, link directory parents.
 
 Rules (as upstream tcib): a directory holding ``*.yaml``/``*.yml`` is an image
 named after the directory; its files are merged in name order (shallow update);
@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import difflib
 import os
 
 import traceback
@@ -118,58 +117,6 @@ def discover(root):
     if not images:
         raise TreeError("no image variable files (*.yaml) found under %s" % root)
     return images
-
-
-def closest(name, known):
-    return difflib.get_close_matches(name, sorted(known), n=5, cutoff=0.5)
-
-
-def _unknown(name, known, what):
-    hint = closest(name, known)
-    return TreeError("unknown %s %r%s" % (what, name, "; closest known: %s" % ", ".join(hint) if hint else ""))
-
-
-def ancestors(images, name):
-    chain = []
-    parent = images[name].parent
-    while parent is not None:
-        chain.append(parent)
-        parent = images[parent].parent
-    return chain
-
-
-def select(images, services=None, include=None, exclude=None):
-    """Names to build: matching services (name or name-*) and includes, plus ancestors.
-
-    With neither services nor includes, everything is selected. Excluded names are
-    dropped unless a selected image needs them as an ancestor.
-    """
-    services = [s for s in (services or []) if s]
-    include = [i for i in (include or []) if i]
-    exclude = set(exclude or [])
-    for name in list(include) + list(exclude):
-        if name not in images:
-            raise _unknown(name, images, "image")
-    if not services and not include:
-        chosen = set(images)
-    else:
-        chosen = set(include)
-        for service in services:
-            matches = [n for n in images if n == service or n.startswith(service + "-")]
-            if not matches:
-                raise _unknown(service, images, "service")
-            chosen.update(matches)
-    chosen -= exclude
-    needed = set(chosen)
-    for name in chosen:
-        needed.update(ancestors(images, name))
-    return order(images, needed)
-
-
-def order(images, names):
-    """Names sorted so that every parent comes before its children (then by name)."""
-    depth = dict((name, len(ancestors(images, name))) for name in names)
-    return sorted(names, key=lambda name: (depth[name], name))
 
 
 def image_ref(name, registry="localhost", namespace="tcib", prefix="openstack", tag="latest"):

@@ -14,7 +14,6 @@ __metaclass__ = type
 import glob
 import os
 import shutil
-
 import traceback
 
 try:
@@ -24,7 +23,7 @@ except ImportError:
 else:
     YAML_IMPORT_ERROR = None
 
-from ansible_collections.tcib.images.plugins.module_utils import discovery
+from ansible_collections.tcib.images.plugins.module_utils import discovery, graph
 from ansible_collections.tcib.images.plugins.module_utils.render import render
 from ansible_collections.tcib.images.plugins.module_utils.variables import (
     VariableError, template, validate)
@@ -51,24 +50,36 @@ def write_if_changed(path, text):
     return True
 
 
-def gather_files(patterns, image_dir, context_dir, source=None):
-    """Copy tcib_gather_files (globs relative to the image's directory) into the context."""
-    copied = []
+def gather_sources(patterns, image_dir, source=None):
+    """Paths matched by tcib_gather_files (globs relative to the image's directory)."""
+    found = []
     for pattern in patterns or []:
         full = pattern if os.path.isabs(pattern) else os.path.join(image_dir, pattern)
         matches = sorted(glob.glob(full))
         if not matches:
             raise VariableError("no file matches %r" % pattern, source, "tcib_gather_files")
-        for path in matches:
-            target = os.path.join(context_dir, os.path.basename(path))
-            if os.path.isdir(path):
-                if os.path.exists(target):
-                    shutil.rmtree(target)
-                shutil.copytree(path, target, symlinks=True)
-            else:
-                shutil.copy2(path, target)
-            copied.append(target)
+        found.extend(matches)
+    return found
+
+
+def copy_into(paths, context_dir):
+    """Copy files and directories into the build context; returns the copies."""
+    copied = []
+    for path in paths:
+        target = os.path.join(context_dir, os.path.basename(path))
+        if os.path.isdir(path):
+            if os.path.exists(target):
+                shutil.rmtree(target)
+            shutil.copytree(path, target, symlinks=True)
+        else:
+            shutil.copy2(path, target)
+        copied.append(target)
     return copied
+
+
+def gather_files(patterns, image_dir, context_dir, source=None):
+    """Copy tcib_gather_files into the context."""
+    return copy_into(gather_sources(patterns, image_dir, source), context_dir)
 
 
 class PlanSettings(object):
@@ -88,41 +99,92 @@ class PlanSettings(object):
     def ref(self, name):
         return discovery.image_ref(name, self.registry, self.namespace, self.prefix, self.tag)
 
+    def context(self):
+        return {"tcib_distro": self.distro, "tcib_release": self.release}
 
-def plan_image(image, settings):
+    def with_extra_vars(self, image):
+        """The image's variables and their sources, with the run's extra variables on top."""
+        variables, sources = dict(image.variables), dict(image.sources)
+        for key, value in self.extra_vars.items():
+            variables[key] = value
+            sources[key] = "extra config"
+        return variables, sources
+
+
+def resolve_parents(images, settings):
+    """Each image's parent: its directory parent, unless its tcib_from names another."""
+    parents = {}
+    for name, image in images.items():
+        variables, sources = settings.with_extra_vars(image)
+        parents[name] = image.parent
+        if variables.get("tcib_from"):
+            rendered = template({"tcib_from": variables["tcib_from"]}, sources,
+                                dict(settings.context(), **variables))["tcib_from"]
+            try:
+                parents[name] = graph.resolve_from(str(rendered), images, settings.ref)
+            except graph.GraphError as exc:
+                raise VariableError(str(exc), sources.get("tcib_from"), "tcib_from")
+    graph.check_cycles(parents, lambda name: "%s (%s)" % (name, images[name].directory))
+    return parents
+
+
+def plan_image(image, parent, settings):
     """The plain-data plan entry for one image (nothing written)."""
-    variables = dict(image.variables)
-    sources = dict(image.sources)
-    for key, value in settings.extra_vars.items():
-        variables[key] = value
-        sources[key] = "extra config"
-    context = {"tcib_distro": settings.distro, "tcib_release": settings.release}
-    rendered = prepare_variables(variables, sources, context)
-    parent_ref = settings.ref(image.parent) if image.parent else settings.base_image
-    from_image = rendered.get("tcib_from") or parent_ref
+    variables, sources = settings.with_extra_vars(image)
+    rendered = prepare_variables(variables, sources, settings.context())
+    if parent:
+        from_image = settings.ref(parent)
+    else:
+        from_image = rendered.get("tcib_from") or settings.base_image
     try:
-        containerfile = render(rendered, from_image)
+        containerfile = render(dict(rendered, tcib_from=from_image), from_image)
     except VariableError as exc:
         raise VariableError(str(exc), exc.source or image.directory, exc.key)
     return {
         "name": image.name,
         "image": settings.ref(image.name),
-        "parent": image.parent,
+        "parent": parent,
         "from": from_image,
         "relpath": image.relpath,
         "directory": image.directory,
         "files": image.files,
         "variables": rendered,
         "containerfile": containerfile,
+        "gather_sources": gather_sources(rendered.get("tcib_gather_files"), image.directory,
+                                         sources.get("tcib_gather_files")),
         "sources": sources,
     }
 
 
-def make_plan(root, settings, services=None, include=None, exclude=None):
+def make_plan(root, settings, services=None, include=None, exclude=None, config_names=None):
     """Selected images in build order (parents first), each rendered."""
     images = discovery.discover(root)
-    names = discovery.select(images, services, include, exclude)
-    return [plan_image(images[name], settings) for name in names]
+    parents = resolve_parents(images, settings)
+    include = list(include or []) + list(config_names or [])
+    names = graph.select(parents, services, include, exclude)
+    return [plan_image(images[name], parents[name], settings) for name in names]
+
+
+def plan_document(entries):
+    """The plan as plain data for plan.json: what would be built, from what, in which order."""
+    keep = ("name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources",
+            "context_dir", "containerfile_path", "vars_path", "log_path", "status", "reason")
+    return {"images": [dict((key, entry[key]) for key in keep if key in entry) for entry in entries]}
+
+
+def plan_dot(entries):
+    """The plan as a Graphviz digraph, parents pointing at children."""
+    lines = ["digraph tcib {", "  rankdir=LR;", "  node [shape=box];"]
+    for entry in entries:
+        label = entry["name"] + ("\\n" + entry["status"] if entry.get("status") else "")
+        lines.append('  "%s" [label="%s"];' % (entry["name"], label))
+    for entry in entries:
+        if entry.get("parent"):
+            lines.append('  "%s" -> "%s";' % (entry["parent"], entry["name"]))
+        else:
+            lines.append('  "%s" [shape=box, style=bold, tooltip="FROM %s"];' % (entry["name"], entry["from"]))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def assign_paths(entries, work_dir):
@@ -148,9 +210,7 @@ def write_contexts(entries, work_dir):
         wrote = write_if_changed(entry["containerfile_path"], entry["containerfile"])
         dumped = yaml.safe_dump(entry["variables"], default_flow_style=False, sort_keys=True)
         wrote = write_if_changed(entry["vars_path"], dumped) or wrote
-        entry["gathered"] = gather_files(
-            entry["variables"].get("tcib_gather_files"), entry["directory"], entry["context_dir"],
-            entry["sources"].get("tcib_gather_files"))
+        entry["gathered"] = copy_into(entry["gather_sources"], entry["context_dir"])
         if wrote:
             changed.append(entry["name"])
     return changed

@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bring one planned image up to date: skip it when its inputs digest matches, else build it.
+
+Builds that fail for reasons that look transient (network, mirror, storage locks) are
+retried with exponential backoff; deterministic errors (an unknown package) are not.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import random
+import threading
+import time
+
+from ansible_collections.tcib.images.plugins.module_utils import digest as digests
+from ansible_collections.tcib.images.plugins.module_utils import pkgcache
+from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError, BuildRequest
+
+TRANSIENT_MARKERS = (
+    "Temporary failure resolving", "Could not resolve", "Could not connect to", "Connection timed out",
+    "Connection refused", "Connection reset", "Connection failed", "Hash Sum mismatch",
+    "Failed to fetch", "Unable to fetch some archives", "502  Bad Gateway", "503  Service Unavailable",
+    "error committing container", "database is locked", "resource temporarily unavailable",
+    "Could not get lock", "layer not known", "TLS handshake timeout", "i/o timeout",
+)
+DETERMINISTIC_MARKERS = (
+    "Unable to locate package", "has no installation candidate", "404  Not Found",
+    "Unable to correct problems, you have held broken packages", "command not found",
+    "returned a non-zero code: 127",
+)
+
+
+def is_transient(log_text):
+    """True when a failed build looks worth retrying."""
+    if any(marker in log_text for marker in DETERMINISTIC_MARKERS):
+        return False
+    return any(marker in log_text for marker in TRANSIENT_MARKERS)
+
+
+class BuildOptions(object):
+    def __init__(self, force=False, check=False, timeout=0, retries=2, retry_delay=5.0, package_cache=None,
+                 volumes=None, build_args=None, labels=None, isolation=None, network="host",
+                 image_format="docker", sleep=time.sleep):
+        self.force = force
+        self.check = check
+        self.timeout = timeout
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.package_cache = package_cache
+        self.volumes = list(volumes or [])
+        self.build_args = dict(build_args or {})
+        self.labels = dict(labels or {})
+        self.isolation = isolation
+        self.network = network
+        self.image_format = image_format
+        self.sleep = sleep
+
+
+class ImageBuilder(object):
+    """Callable per image name, for the scheduler. Remembers the image ids it produced."""
+
+    def __init__(self, builder, entries, options):
+        self.builder = builder
+        self.entries = dict((entry["name"], entry) for entry in entries)
+        self.options = options
+        self.ids = {}
+        self.would_build = set()
+        self.lock = threading.Lock()
+
+    def _from_id(self, entry):
+        parent = entry.get("parent")
+        if parent in self.entries:
+            return self.ids.get(parent)
+        info = self.builder.inspect(entry["from"])
+        if info is None and not self.options.check and not entry["from"].startswith("localhost/"):
+            self.builder.pull(entry["from"])
+            info = self.builder.inspect(entry["from"])
+        if info is None:
+            raise LookupError("image %s to build %s from is not present and cannot be pulled"
+                              % (entry["from"], entry["name"]))
+        return info["Id"]
+
+    def inputs_digest(self, entry, from_id):
+        return digests.inputs_digest(entry["containerfile"], entry.get("gather_sources") or [],
+                                     self.options.build_args, self.options.labels, self.options.volumes,
+                                     from_id)
+
+    def decide(self, entry):
+        """(needed, reason, digest, existing image info) for one image."""
+        parent = entry.get("parent")
+        existing = self.builder.inspect(entry["image"])
+        if parent in self.would_build:
+            return True, "parent %s would be rebuilt" % parent, None, existing
+        wanted = self.inputs_digest(entry, self._from_id(entry))
+        labels = ((existing or {}).get("Config") or {}).get("Labels") or (existing or {}).get("Labels") or {}
+        if self.options.force:
+            return True, "forced", wanted, existing
+        if existing is None:
+            return True, "not built yet", wanted, existing
+        if labels.get(digests.LABEL) != wanted:
+            return True, "inputs changed" if labels.get(digests.LABEL) else "no inputs digest", wanted, existing
+        return False, "inputs unchanged", wanted, existing
+
+    def __call__(self, name):
+        entry = self.entries[name]
+        started = time.time()
+        result = {"name": name, "image": entry["image"], "log_path": entry.get("log_path")}
+        try:
+            needed, reason, wanted, existing = self.decide(entry)
+        except LookupError as exc:
+            result.update(status="failed", reason=str(exc), duration=round(time.time() - started, 1))
+            return result
+        result.update(reason=reason, digest=wanted)
+        if not needed:
+            self.ids[name] = existing["Id"]
+            result.update(status="up to date", image_id=existing["Id"], size=existing.get("Size"),
+                          duration=round(time.time() - started, 1))
+            return result
+        if self.options.check:
+            with self.lock:
+                self.would_build.add(name)
+            result.update(status="would build", duration=0.0)
+            return result
+        try:
+            built = self._build_with_retries(entry, wanted, result)
+        except BuildError as exc:
+            result.update(status="failed", reason=str(exc).splitlines()[0],
+                          log_tail=exc.result.get("log_tail", ""), command=exc.result.get("command"),
+                          duration=round(time.time() - started, 1))
+            return result
+        self.ids[name] = built["image_id"]
+        if existing and existing["Id"] != built["image_id"]:
+            self.builder.forget_if_untagged(existing["Id"])
+        result.update(status="built", image_id=built["image_id"], size=built.get("size"),
+                      duration=round(time.time() - started, 1), build_seconds=built["duration"],
+                      command=built["command"])
+        return result
+
+    def _build_with_retries(self, entry, wanted, result):
+        labels = dict(self.options.labels)
+        labels[digests.LABEL] = wanted
+        attempt = 0
+        while True:
+            attempt += 1
+            result["attempts"] = attempt
+            cache_dir = pkgcache.checkout(self.options.package_cache) if self.options.package_cache else None
+            volumes = list(self.options.volumes)
+            if cache_dir:
+                volumes.append("%s:/var/cache/apt/archives" % cache_dir)
+            request = BuildRequest(entry["image"], entry["context_dir"], entry.get("containerfile_path"),
+                                   entry["log_path"], self.options.build_args, labels, volumes,
+                                   self.options.isolation, self.options.network, self.options.image_format,
+                                   self.options.timeout)
+            try:
+                return self.builder.build(request)
+            except BuildError as exc:
+                tail = exc.result.get("log_tail", "")
+                timed_out = exc.result.get("timed_out")
+                if attempt > self.options.retries or timed_out or not is_transient(tail):
+                    exc.result["attempts"] = attempt
+                    raise
+                delay = self.options.retry_delay * (2 ** (attempt - 1)) * (1 + random.random())
+                self.options.sleep(delay)
+            finally:
+                if cache_dir:
+                    pkgcache.checkin(cache_dir, self.options.package_cache)
