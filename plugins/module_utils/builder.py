@@ -62,12 +62,16 @@ class BuildOptions(object):
 class ImageBuilder(object):
     """Callable per image name, for the scheduler. Remembers the image ids it produced."""
 
-    def __init__(self, builder, entries, options):
+    def __init__(self, builder, entries, options, on_build=None):
         self.builder = builder
+        # Told (name, reason) when a real build starts: up-to-date images are not news.
+        self.on_build = on_build or (lambda name, reason: None)
         self.entries = dict((entry["name"], entry) for entry in entries)
         self.options = options
         self.ids = {}
         self.would_build = set()
+        # Images that rebuilds left without a name, removed once their children are replaced too.
+        self.replaced = []
         self.lock = threading.Lock()
 
     def _from_id(self, entry):
@@ -124,6 +128,7 @@ class ImageBuilder(object):
                 self.would_build.add(name)
             result.update(status="would build", duration=0.0)
             return result
+        self.on_build(name, reason)
         try:
             built = self._build_with_retries(entry, wanted, result)
         except BuildError as exc:
@@ -133,11 +138,18 @@ class ImageBuilder(object):
             return result
         self.ids[name] = built["image_id"]
         if existing and existing["Id"] != built["image_id"]:
-            self.builder.forget_if_untagged(existing["Id"])
+            with self.lock:
+                self.replaced.append(existing["Id"])
         result.update(status="built", image_id=built["image_id"], size=built.get("size"),
                       duration=round(time.time() - started, 1), build_seconds=built["duration"],
                       command=built["command"])
         return result
+
+    def forget_replaced(self):
+        """Remove replaced images, children first (a parent is kept while an old child uses it)."""
+        for image_id in reversed(self.replaced):
+            self.builder.forget_if_untagged(image_id)
+        self.replaced = []
 
     def _build_with_retries(self, entry, wanted, result):
         labels = dict(self.options.labels)

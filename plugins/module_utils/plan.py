@@ -58,7 +58,9 @@ def gather_sources(patterns, image_dir, source=None):
         matches = sorted(glob.glob(full))
         if not matches:
             raise VariableError("no file matches %r" % pattern, source, "tcib_gather_files")
-        found.extend(matches)
+        # "scripts/" globs to ".../scripts/", whose basename is "": copy_into would replace
+        # the whole context with the directory's contents.
+        found.extend(os.path.normpath(match) for match in matches)
     return found
 
 
@@ -118,8 +120,13 @@ def resolve_parents(images, settings):
         variables, sources = settings.with_extra_vars(image)
         parents[name] = image.parent
         if variables.get("tcib_from"):
+            # Type first, so a list is "must be a str", not an unknown image named "['x']".
+            validate({"tcib_from": variables["tcib_from"]}, sources)
             rendered = template({"tcib_from": variables["tcib_from"]}, sources,
                                 dict(settings.context(), **variables))["tcib_from"]
+            if not rendered:
+                # Renders empty: no tcib_from (as render() treats it), the directory parent stays.
+                continue
             try:
                 parents[name] = graph.resolve_from(str(rendered), images, settings.ref)
             except graph.GraphError as exc:

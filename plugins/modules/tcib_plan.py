@@ -18,14 +18,18 @@ description:
   - Selects images by service name, adds every ancestor and orders parents before children.
   - Templates each image's variables in a sandbox (no lookups, no filters that reach the host), validates
     them and renders a Containerfile into O(work_dir), mirroring the tree.
+  - A C(tcib_from) naming an image of the tree (by name or full reference) makes that image the parent.
   - Fails with the file and key at fault on invalid YAML, an unknown C(tcib_) variable, a value of the
-    wrong type or an undefined template variable.
+    wrong type or an undefined template variable; with the images and files involved on two images of one
+    name, a cycle or a parent that does not exist; with the closest known names on an unknown selection.
+  - Writes the plan as C(plan.json) and a Graphviz C(plan.dot) in O(work_dir).
 author:
   - tcib.images contributors (@tcib-images)
 attributes:
   check_mode:
     support: full
-    description: In check mode the plan is computed and returned but nothing is written.
+    description: In check mode the plan is computed and returned, and written as C(plan.json) and C(plan.dot)
+      (so that a check run can report it), but no build context is written.
   diff_mode:
     support: none
     description: Nothing is diffed.
@@ -61,6 +65,12 @@ options:
     type: list
     elements: str
     default: []
+  config_file:
+    description:
+      - A tripleo_containers.yaml-style file whose C(container_images) entries (C(imagename)) select images
+        in addition to O(services) and O(include). Names are normalised as upstream does
+        (C(quay.io/ns/openstack-nova-api:tag) selects C(nova-api)).
+    type: path
   registry:
     description: Registry part of image names.
     type: str
@@ -151,6 +161,11 @@ images:
     log_path:
       description: Where the build log of this image goes.
       type: str
+plan_path:
+  description: Path of C(plan.json), the input of M(tcib.images.tcib_build_graph).
+  returned: success
+  type: str
+  sample: /var/tmp/tcib/plan.json
 names:
   description: Selected image names in build order.
   returned: success
@@ -159,11 +174,15 @@ names:
   sample: [base, os, keystone]
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
+from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError, load_file
+from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    PlanSettings, assign_paths, make_plan, write_contexts)
+    PlanSettings, assign_paths, make_plan, plan_document, plan_dot, write_contexts)
+from ansible_collections.tcib.images.plugins.module_utils.report import write_json
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
@@ -177,6 +196,7 @@ def main():
             services=dict(type="list", elements="str", default=[]),
             include=dict(type="list", elements="str", default=[]),
             exclude=dict(type="list", elements="str", default=[]),
+            config_file=dict(type="path"),
             registry=dict(type="str", default="localhost"),
             namespace=dict(type="str", default="tcib"),
             prefix=dict(type="str", default="openstack"),
@@ -192,14 +212,22 @@ def main():
     settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
                             p["distro"], p["release"], p["extra_vars"])
     try:
-        entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"])
+        config_names = []
+        if p["config_file"]:
+            config_names = names_from_config(load_file(p["config_file"]), p["prefix"])
+        entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names)
         assign_paths(entries, p["work_dir"])
         changed = [] if module.check_mode else write_contexts(entries, p["work_dir"])
     except (TreeError, VariableError) as exc:
         module.fail_json(msg=str(exc))
     for entry in entries:
         entry.pop("sources", None)
-    module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries])
+    plan_path = os.path.join(p["work_dir"], "plan.json")
+    write_json(plan_path, plan_document(entries))
+    with open(os.path.join(p["work_dir"], "plan.dot"), "w") as handle:
+        handle.write(plan_dot(entries))
+    module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries],
+                     plan_path=plan_path)
 
 
 if __name__ == "__main__":

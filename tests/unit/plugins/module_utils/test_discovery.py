@@ -1,14 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcib.images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Finding images in a variable tree, merging their files, linking parents, selecting."""
+"""Finding images in a variable tree, merging their files, linking directory parents.
+
+Selection and ordering work on the parents mapping: see test_graph.py.
+"""
 
 import os
 
 import pytest
 
 from ansible_collections.tcib.images.plugins.module_utils.discovery import (
-    TreeError, ancestors, discover, image_ref, load_file, order, select)
+    TreeError, discover, image_ref, load_file)
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 # A small upstream-shaped tree: base -> os -> {nova-base -> {nova-api, nova-compute}, novax, keystone}.
@@ -46,8 +49,6 @@ def test_parents_follow_the_directory_tree(images):
     parents = dict((name, image.parent) for name, image in images.items())
     assert parents == {"base": None, "os": "base", "nova-base": "os", "nova-api": "nova-base",
                        "nova-compute": "nova-base", "novax": "os", "keystone": "os"}
-    assert ancestors(images, "nova-compute") == ["nova-base", "os", "base"]
-    assert ancestors(images, "base") == []
 
 
 def test_files_merge_in_name_order_later_wins_shallow(write_tree):
@@ -150,74 +151,6 @@ def test_missing_or_empty_tree_is_an_error(tmp_path):
     with pytest.raises(TreeError) as info:
         discover(str(tmp_path / "empty"))
     assert "no image variable files" in str(info.value)
-
-
-# --- select / order ---------------------------------------------------------------------------
-
-def test_select_everything_by_default_parents_first(images):
-    assert select(images) == ["base", "os", "keystone", "nova-base", "novax", "nova-api", "nova-compute"]
-
-
-@pytest.mark.parametrize("services, expected", [
-    (["nova-api"], ["base", "os", "nova-base", "nova-api"]),
-    # Prefix match on "nova-", so novax is not a nova service.
-    (["nova"], ["base", "os", "nova-base", "nova-api", "nova-compute"]),
-    (["novax"], ["base", "os", "novax"]),
-    (["keystone", "nova-compute"], ["base", "os", "keystone", "nova-base", "nova-compute"]),
-    (["os"], ["base", "os"]),
-    (["", "keystone"], ["base", "os", "keystone"]),
-])
-def test_select_services_exact_or_prefix_with_ancestors(images, services, expected):
-    assert select(images, services=services) == expected
-
-
-def test_nova_does_not_match_novax(images):
-    assert "novax" not in select(images, services=["nova"])
-
-
-def test_select_include_adds_named_images_only(images):
-    assert select(images, include=["nova-base"]) == ["base", "os", "nova-base"]
-    assert select(images, services=["keystone"], include=["novax"]) == ["base", "os", "keystone", "novax"]
-
-
-def test_exclude_drops_images_but_keeps_needed_ancestors(images):
-    everything = select(images, exclude=["keystone", "nova-compute"])
-    assert everything == ["base", "os", "nova-base", "novax", "nova-api"]
-    # nova-base is excluded, but nova-api needs it as its parent.
-    assert select(images, services=["nova"], exclude=["nova-base", "nova-compute"]) == \
-        ["base", "os", "nova-base", "nova-api"]
-    assert select(images, services=["nova"], exclude=["nova-api", "nova-compute"]) == \
-        ["base", "os", "nova-base"]
-
-
-@pytest.mark.parametrize("kwargs, what, name, hint", [
-    ({"services": ["nova-compte"]}, "service", "nova-compte", "nova-compute"),
-    ({"include": ["keystne"]}, "image", "keystne", "keystone"),
-    ({"exclude": ["nova-ap"]}, "image", "nova-ap", "nova-api"),
-])
-def test_unknown_names_error_with_closest_names(images, kwargs, what, name, hint):
-    with pytest.raises(TreeError) as info:
-        select(images, **kwargs)
-    message = str(info.value)
-    assert "unknown %s %r" % (what, name) in message
-    assert "closest known:" in message and hint in message
-
-
-def test_unknown_name_without_close_match_has_no_hint(images):
-    with pytest.raises(TreeError) as info:
-        select(images, services=["zzzzzzzz"])
-    assert "closest" not in str(info.value)
-
-
-def test_order_puts_parents_before_children(images):
-    names = ["nova-compute", "base", "nova-base", "keystone", "os"]
-    ordered = order(images, names)
-    assert sorted(ordered) == sorted(names)
-    for name in ordered:
-        for ancestor in ancestors(images, name):
-            if ancestor in ordered:
-                assert ordered.index(ancestor) < ordered.index(name)
-    assert ordered == ["base", "os", "keystone", "nova-base", "nova-compute"]
 
 
 # --- image_ref ----------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ import os
 import pytest
 import yaml
 
+from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
+from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    PlanSettings, make_plan, write_contexts)
+    PlanSettings, assign_paths, make_plan, plan_document, plan_dot, write_contexts)
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 BASE_IMAGE = "docker.io/library/debian:13"
@@ -42,7 +44,8 @@ def by_name(entries):
 
 def test_plan_is_in_build_order_with_from_chain(tree, settings):
     entries = make_plan(tree, settings)
-    assert [entry["name"] for entry in entries] == ["base", "os", "keystone", "nova-base", "nova-api"]
+    # keystone starts from an outside image: a root, so it comes first with base.
+    assert [entry["name"] for entry in entries] == ["base", "keystone", "os", "nova-base", "nova-api"]
     plan = by_name(entries)
     assert plan["base"]["parent"] is None
     assert plan["base"]["from"] == BASE_IMAGE
@@ -55,11 +58,170 @@ def test_plan_is_in_build_order_with_from_chain(tree, settings):
         assert entry["containerfile"].splitlines()[0] == "FROM %s" % entry["from"]
 
 
-def test_tcib_from_overrides_the_parent(tree, settings):
+def test_outside_tcib_from_has_no_parent(tree, settings):
     keystone = by_name(make_plan(tree, settings))["keystone"]
-    assert keystone["parent"] == "os"
+    assert keystone["parent"] is None
     assert keystone["from"] == "quay.io/other/keystone-base:1"
     assert keystone["containerfile"].startswith("FROM quay.io/other/keystone-base:1\n")
+    # Selecting it needs none of its directory ancestors.
+    assert [entry["name"] for entry in make_plan(tree, settings, services=["keystone"])] == ["keystone"]
+
+
+def with_keystone_from(write_tree, tcib_from):
+    files = dict(TREE)
+    files["base/os/keystone/keystone.yaml"] = {"tcib_from": tcib_from, "tcib_cmd": "keystone"}
+    return str(write_tree(files))
+
+
+@pytest.mark.parametrize("tcib_from", [
+    "nova-api",
+    "registry.example/ns/pfx-nova-api:t1",
+    "{{ 'nova' }}-api",
+    "registry.example/ns/pfx-nova-api:t{{ tcib_release | int - 12 }}",
+])
+def test_tcib_from_naming_a_tree_image_makes_it_the_parent(write_tree, settings, tcib_from):
+    root = with_keystone_from(write_tree, tcib_from)
+    entries = make_plan(root, settings)
+    names = [entry["name"] for entry in entries]
+    assert names == ["base", "os", "nova-base", "nova-api", "keystone"]
+    keystone = by_name(entries)["keystone"]
+    assert keystone["parent"] == "nova-api"
+    assert keystone["from"] == "registry.example/ns/pfx-nova-api:t1"
+    assert keystone["containerfile"].startswith("FROM registry.example/ns/pfx-nova-api:t1\n")
+    # Its chain comes along when it alone is selected.
+    names = [entry["name"] for entry in make_plan(root, settings, services=["keystone"])]
+    assert names == ["base", "os", "nova-base", "nova-api", "keystone"]
+
+
+def test_unknown_bare_tcib_from_names_the_file_and_key(write_tree, settings):
+    root = with_keystone_from(write_tree, "nova-apu")
+    with pytest.raises(VariableError) as info:
+        make_plan(root, settings)
+    message = str(info.value)
+    assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
+    assert "tcib_from" in message
+    assert "'nova-apu'" in message and "nova-api" in message  # closest known
+
+
+def test_tcib_from_of_the_wrong_type_names_the_file_and_key(write_tree, settings):
+    root = with_keystone_from(write_tree, ["nova-api"])
+    with pytest.raises(VariableError) as info:
+        make_plan(root, settings)
+    message = str(info.value)
+    assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
+    assert "tcib_from" in message and "must be a str" in message
+
+
+def test_tcib_from_rendering_empty_keeps_the_directory_parent(write_tree, settings):
+    files = dict(TREE)
+    files["base/os/keystone/keystone.yaml"] = {"tcib_meta": {},
+                                               "tcib_from": "{{ tcib_meta.parent | default('') }}"}
+    root = str(write_tree(files))
+    keystone = by_name(make_plan(root, settings))["keystone"]
+    assert keystone["parent"] == "os"
+    assert keystone["from"] == "registry.example/ns/pfx-os:t1"
+
+
+def test_cycle_through_tcib_from_names_images_and_directories(write_tree, settings):
+    root = str(write_tree({
+        "base/base.yaml": {},
+        "base/a/a.yaml": {"tcib_from": "b"},
+        "base/b/b.yaml": {"tcib_from": "a"},
+    }))
+    with pytest.raises(TreeError) as info:
+        make_plan(root, settings)
+    message = str(info.value)
+    assert "cycle" in message
+    assert "a (%s)" % os.path.join(root, "base", "a") in message
+    assert "b (%s)" % os.path.join(root, "base", "b") in message
+
+
+def test_cycle_through_tcib_from_and_a_directory(write_tree, settings):
+    # base names its own child as its parent.
+    root = str(write_tree({"base/base.yaml": {"tcib_from": "child"}, "base/child/child.yaml": {}}))
+    with pytest.raises(TreeError) as info:
+        make_plan(root, settings)
+    message = str(info.value)
+    assert "base (%s) -> child (%s) -> base (%s)" % (
+        os.path.join(root, "base"), os.path.join(root, "base", "child"), os.path.join(root, "base")) in message
+
+
+def test_config_names_select_images(tree, settings):
+    config = {"container_images": [{"imagename": "quay.io/podified/openstack-nova-api:current"}]}
+    names = [entry["name"] for entry in make_plan(tree, settings, config_names=names_from_config(config))]
+    assert names == ["base", "os", "nova-base", "nova-api"]
+    # Together with services: the union.
+    names = [entry["name"] for entry in make_plan(tree, settings, services=["keystone"],
+                                                  config_names=["nova-base"])]
+    assert names == ["base", "keystone", "os", "nova-base"]
+
+
+def test_unknown_config_name_is_an_error(tree, settings):
+    with pytest.raises(TreeError) as info:
+        make_plan(tree, settings, config_names=["nova-schedular"])
+    assert "unknown image 'nova-schedular'" in str(info.value)
+
+
+def test_plan_dot_has_an_edge_from_each_parent_to_its_child(tree, settings):
+    entries = make_plan(tree, settings)
+    dot = plan_dot(entries)
+    assert dot.startswith("digraph tcib {\n") and dot.endswith("}\n")
+    edges = sorted(line.strip() for line in dot.splitlines() if "->" in line)
+    assert edges == sorted([
+        '"base" -> "os";',
+        '"os" -> "nova-base";',
+        '"nova-base" -> "nova-api";',
+    ])
+    # Roots say what they start from.
+    assert '"keystone" [shape=box, style=bold, tooltip="FROM quay.io/other/keystone-base:1"];' in dot
+    assert '"base" [shape=box, style=bold, tooltip="FROM %s"];' % BASE_IMAGE in dot
+    for entry in entries:
+        assert '"%s" [label="%s"];' % (entry["name"], entry["name"]) in dot
+
+
+def test_plan_dot_shows_statuses(tree, settings):
+    entries = make_plan(tree, settings, services=["os"])
+    entries[1]["status"] = "would build"
+    dot = plan_dot(entries)
+    assert '"os" [label="os\\nwould build"];' in dot
+    assert '"base" [label="base"];' in dot
+
+
+def test_plan_document_keeps_plain_plan_keys(tree, settings, tmp_path):
+    entries = make_plan(tree, settings)
+    document = plan_document(entries)
+    assert list(document) == ["images"]
+    assert [image["name"] for image in document["images"]] == [entry["name"] for entry in entries]
+    keys = {"name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources"}
+    for image in document["images"]:
+        assert set(image) == keys
+    assert by_name(document["images"])["keystone"]["parent"] is None
+    assert by_name(document["images"])["os"]["parent"] == "base"
+    # With paths and a status, those come along; variables and sources never do.
+    assign_paths(entries, str(tmp_path / "work"))
+    entries[0].update(status="would build", reason="not built yet")
+    document = plan_document(entries)
+    first = document["images"][0]
+    assert set(first) == keys | {"context_dir", "containerfile_path", "vars_path", "log_path", "status", "reason"}
+    assert first["context_dir"] == str(tmp_path / "work" / "base")
+    assert first["status"] == "would build"
+    for image in document["images"]:
+        assert "variables" not in image and "sources" not in image and "directory" not in image
+    # Plain data: it goes through YAML/JSON unchanged.
+    assert yaml.safe_load(yaml.safe_dump(document)) == document
+
+
+def test_gather_sources_are_the_source_paths(write_tree, settings):
+    root = write_tree({
+        "base/base.yaml": {"tcib_gather_files": ["files/*.conf", "scripts"]},
+        "base/files/b.conf": "b\n",
+        "base/files/a.conf": "a\n",
+        "base/scripts/run.sh": "#!/bin/sh\n",
+    })
+    entry = make_plan(str(root), settings)[0]
+    base = os.path.join(str(root), "base")
+    assert entry["gather_sources"] == [os.path.join(base, "files", "a.conf"), os.path.join(base, "files", "b.conf"),
+                                       os.path.join(base, "scripts")]
 
 
 def test_plan_templates_with_distro_and_release(tree, settings):
@@ -160,12 +322,28 @@ def test_gather_files_are_copied_into_the_context(write_tree, settings, tmp_path
     assert not (context / "scripts" / "scripts").exists()
 
 
-def test_missing_gathered_file_names_the_key_and_file(write_tree, settings, tmp_path):
+def test_missing_gathered_file_names_the_key_and_file(write_tree, settings):
     root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files/missing.conf"]}})
-    entries = make_plan(str(root), settings)
+    # Found when planning (the plan lists the gathered sources), before anything is written.
     with pytest.raises(VariableError) as info:
-        write_contexts(entries, str(tmp_path / "work"))
+        make_plan(str(root), settings)
     message = str(info.value)
     assert "tcib_gather_files" in message
     assert "files/missing.conf" in message
     assert os.path.join(str(root), "base", "base.yaml") in message
+
+
+def test_gathered_directory_with_a_trailing_slash_keeps_the_context(write_tree, settings, tmp_path):
+    root = write_tree({
+        "base/base.yaml": {"tcib_gather_files": ["scripts/"]},
+        "base/scripts/run.sh": "#!/bin/sh\n",
+    })
+    entries = make_plan(str(root), settings)
+    assert entries[0]["gather_sources"] == [os.path.join(str(root), "base", "scripts")]
+    work = tmp_path / "work"
+    write_contexts(entries, str(work))
+    context = work / "base"
+    assert (context / "Containerfile").read_text() == entries[0]["containerfile"]
+    assert (context / "base-vars.yaml").is_file()
+    assert (context / "scripts" / "run.sh").read_text() == "#!/bin/sh\n"
+    assert not (context / "run.sh").exists()

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run tcib_build_graph on the controller when the host is the controller, for live progress.
+
+A module's output reaches the user only when it ends; builds take minutes, so on a
+local connection the same code runs here and prints a line as each image starts and
+finishes. On any other connection the module runs on the host as usual.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+import subprocess
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.tcib.images.plugins.module_utils.build_graph import (
+    ARGUMENT_SPEC, failed, run_build_graph)
+from ansible_collections.tcib.images.plugins.module_utils.report import progress_line
+
+display = Display()
+
+
+def _run(argv):
+    env = dict(os.environ, LC_ALL="C")
+    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, check=False)
+    return (done.returncode, done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"))
+
+
+def _binary(name):
+    path = shutil.which(name)
+    if not path:
+        raise AnsibleActionFail("%s is not installed on this host" % name)
+    return path
+
+
+class ActionModule(ActionBase):
+
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        if self._connection.transport != "local":
+            result.update(self._execute_module(module_name="tcib.images.tcib_build_graph",
+                                               task_vars=task_vars))
+            return result
+        _validation, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        check_mode = bool(self._task.check_mode)
+
+        def on_event(kind, name, image_result, counts):
+            display.display(progress_line(kind, name, image_result or {}, counts))
+
+        try:
+            results, summary = run_build_graph(params, _run, check_mode, on_event,
+                                               _binary("buildah"), _binary("podman"))
+        except ValueError as exc:
+            raise AnsibleActionFail(str(exc))
+        display.display(summary["table"])
+        result.update(summary)
+        result["changed"] = any(item["status"] in ("built", "would build") for item in results)
+        if failed(summary):
+            result["failed"] = True
+            result["msg"] = "some images were not built; see the table above and %s" % summary["summary_path"]
+        return result

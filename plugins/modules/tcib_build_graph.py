@@ -1,0 +1,201 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tcib_build_graph
+short_description: Bring every image of a plan up to date, in parallel, skipping what is unchanged
+version_added: "0.1.0"
+description:
+  - Reads the plan written by M(tcib.images.tcib_plan) and builds its images with buildah, in parallel.
+    A child starts as soon as its own parent is built; among ready images, the one heading the longest
+    remaining chain goes first.
+  - Each image gets an inputs digest (rendered Containerfile, gathered files, build arguments, labels,
+    volumes, and the id of the image it starts from), stored as the label C(tcib.images.inputs-digest).
+    An image whose digest matches is not rebuilt.
+  - Builds run under a temporary name and are tagged only on success. Failures that look transient
+    (network, mirror, storage locks) are retried with backoff; an image that fails has its descendants
+    skipped while independent branches go on; the task fails at the end with the summary.
+  - Writes C(summary.json) next to the plan. When run on the controller (local connection) the action
+    plugin prints progress lines as images start and finish.
+author:
+  - tcib.images contributors (@tcib-images)
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is built; each image is reported as up to date or would be built, with the reason,
+      and the plan (C(plan.json), C(plan.dot)) is updated with those statuses.
+  diff_mode:
+    support: none
+    description: Nothing is diffed.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the build host, which must have buildah and podman.
+  action:
+    support: full
+    description: An action plugin runs the builds on the controller for live progress when the connection
+      is local, and runs this module otherwise.
+options:
+  plan:
+    description: The C(plan.json) written by M(tcib.images.tcib_plan).
+    type: path
+    required: true
+  max_parallel:
+    description: Most builds at once; V(0) picks what the host can take (cores plus one, at most 6).
+    type: int
+    default: 0
+  force:
+    description: Rebuild every image even when its inputs digest matches.
+    type: bool
+    default: false
+  timeout:
+    description: Seconds after which one image's build is stopped and fails; V(0) for no limit.
+    type: int
+    default: 0
+  retries:
+    description: Extra attempts for builds that fail in a way that looks transient.
+    type: int
+    default: 2
+  retry_delay:
+    description: Seconds before the first retry; doubled (with jitter) for each further one.
+    type: float
+    default: 5.0
+  package_cache:
+    description:
+      - Host directory shared as the package cache. Each build gets its own directory of hard links to
+        its packages, mounted on C(/var/cache/apt/archives), so parallel builds never wait on one another's
+        apt lock; packages a build downloads are linked back for the next builds.
+    type: path
+  volumes:
+    description: Bind mounts available to RUN steps of every build (C(host:container[:options])).
+    type: list
+    elements: str
+    default: []
+  build_args:
+    description: Build arguments for every build.
+    type: dict
+    default: {}
+  labels:
+    description: Labels set on every image.
+    type: dict
+    default: {}
+  isolation:
+    description: Buildah isolation for RUN steps; unset uses buildah's configured default.
+    type: str
+    choices: [oci, chroot, rootless]
+  network:
+    description: Network mode for RUN steps.
+    type: str
+    default: host
+  image_format:
+    description: Image format; C(docker) keeps HEALTHCHECK, which the OCI format drops.
+    type: str
+    default: docker
+    choices: [docker, oci]
+"""
+
+EXAMPLES = r"""
+- name: Plan
+  tcib.images.tcib_plan:
+    tree: vars/tcib
+    work_dir: /var/tmp/tcib
+    base_image: localhost/tcib/debian:trixie
+    services: [nova]
+  register: plan
+
+- name: Build what changed
+  tcib.images.tcib_build_graph:
+    plan: "{{ plan.plan_path }}"
+    package_cache: /var/cache/tcib/apt-archives
+    timeout: 1800
+"""
+
+RETURN = r"""
+images:
+  description: One result per image, in dependency order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Image name.
+      type: str
+    image:
+      description: Full reference.
+      type: str
+    status:
+      description: One of C(built), C(up to date), C(would build), C(failed), C(skipped).
+      type: str
+    reason:
+      description: Why it was built or not (C(inputs unchanged), C(inputs changed), C(not built yet),
+        C(forced), C(skipped because X failed), the build error).
+      type: str
+    duration:
+      description: Seconds spent on the image.
+      type: float
+    size:
+      description: Image size in bytes.
+      type: int
+    image_id:
+      description: Image id.
+      type: str
+    log_path:
+      description: Build log.
+      type: str
+counts:
+  description: Number of images per status.
+  returned: always
+  type: dict
+  sample: {built: 1, "up to date": 3}
+table:
+  description: The summary as a text table.
+  returned: always
+  type: str
+summary_path:
+  description: Path of C(summary.json) (of the updated C(plan.json) in check mode).
+  returned: always
+  type: str
+wall_seconds:
+  description: Seconds the whole run took.
+  returned: always
+  type: float
+max_parallel:
+  description: Most builds that ran at once.
+  returned: always
+  type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tcib.images.plugins.module_utils.build_graph import (
+    ARGUMENT_SPEC, failed, run_build_graph)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+
+    def run(argv):
+        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
+    try:
+        results, summary = run_build_graph(
+            module.params, run, module.check_mode,
+            buildah=module.get_bin_path("buildah", required=True),
+            podman=module.get_bin_path("podman", required=True))
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    changed = any(result["status"] in ("built", "would build") for result in results)
+    if failed(summary):
+        module.fail_json(msg="some images were not built:\n" + summary["table"], changed=changed, **summary)
+    module.exit_json(changed=changed, **summary)
+
+
+if __name__ == "__main__":
+    main()
