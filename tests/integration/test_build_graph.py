@@ -63,7 +63,7 @@ def test_failure_skips_descendants_and_later_runs_rebuild_only_what_changed(smal
 
     # A check run prints the plan and writes it, building nothing.
     (small_tree / "base" / "os" / "leaf-a" / "leaf-a.yaml").write_text(LEAF.format(value="a2"))
-    result, _ = build(small_tree, work, namespace, check=True)
+    result, _statuses = build(small_tree, work, namespace, check=True)
     assert result.returncode == 0, result.stdout[-3000:]
     plan = json.loads((work / "plan.json").read_text())
     plan_status = dict((item["name"], (item["status"], item["reason"])) for item in plan["images"])
@@ -90,7 +90,7 @@ def test_failure_skips_descendants_and_later_runs_rebuild_only_what_changed(smal
 
 
 def test_unknown_service_lists_closest_names(small_tree, tmp_path, namespace):
-    result, _ = build(small_tree, tmp_path / "work", namespace, "service=leaf-c")
+    result, _statuses = build(small_tree, tmp_path / "work", namespace, "service=leaf-c")
     assert result.returncode != 0
     line = [ln for ln in result.stdout.splitlines() if "unknown service 'leaf-c'; closest known:" in ln][0]
     assert "leaf-a" in line and "leaf-b" in line
@@ -98,7 +98,7 @@ def test_unknown_service_lists_closest_names(small_tree, tmp_path, namespace):
 
 def test_cycle_through_tcib_from_names_the_files(small_tree, tmp_path, namespace):
     (small_tree / "base" / "base.yaml").write_text("tcib_from: leaf-a\n")
-    result, _ = build(small_tree, tmp_path / "work", namespace)
+    result, _statuses = build(small_tree, tmp_path / "work", namespace)
     assert result.returncode != 0
     assert "cycle" in result.stdout
     assert str(small_tree / "base" / "os" / "leaf-a") in result.stdout
