@@ -79,7 +79,9 @@ class ImageBuilder(object):
         if parent in self.entries:
             return self.ids.get(parent)
         info = self.builder.inspect(entry["from"])
-        if info is None and not self.options.check and not entry["from"].startswith("localhost/"):
+        if info is None and self.options.check:
+            return None  # a real run pulls it (or fails); the check reports it as to be built
+        if info is None and not entry["from"].startswith("localhost/"):
             self.builder.pull(entry["from"])
             info = self.builder.inspect(entry["from"])
         if info is None:
@@ -98,7 +100,10 @@ class ImageBuilder(object):
         existing = self.builder.inspect(entry["image"])
         if parent in self.would_build:
             return True, "parent %s would be rebuilt" % parent, None, existing
-        wanted = self.inputs_digest(entry, self._from_id(entry))
+        from_id = self._from_id(entry)
+        if from_id is None:
+            return True, "FROM image %s is not present" % entry["from"], None, existing
+        wanted = self.inputs_digest(entry, from_id)
         labels = ((existing or {}).get("Config") or {}).get("Labels") or (existing or {}).get("Labels") or {}
         if self.options.force:
             return True, "forced", wanted, existing

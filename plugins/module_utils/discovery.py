@@ -123,4 +123,4 @@ def image_ref(name, registry="localhost", namespace="tcib", prefix="openstack", 
     """``{registry}/{namespace}/{prefix}-{name}:{tag}``; empty parts are left out."""
     repo = "%s-%s" % (prefix, name) if prefix else name
     path = "/".join(part.strip("/") for part in (registry, namespace, repo) if part)
-    return "%s:%s" % (path, tag)
+    return "%s:%s" % (path, tag) if tag else path

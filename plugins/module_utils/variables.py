@@ -20,7 +20,7 @@ import traceback
 try:
     from jinja2 import StrictUndefined, meta
     from jinja2.exceptions import TemplateError, UndefinedError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 except ImportError:
     JINJA2_IMPORT_ERROR = traceback.format_exc()
 else:
@@ -118,7 +118,13 @@ def validate(variables, sources=None):
                     raise VariableError(
                         "value of %r must be a string or number, got %s" % (name, type(item).__name__),
                         source, key)
-        elif kind == LIST and key != "tcib_runs":
+        elif key == "tcib_runs":
+            for item in value:
+                if not (_scalar(item) or isinstance(item, list)):
+                    raise VariableError(
+                        "items must be commands (strings) or exec-form lists, got %s" % type(item).__name__,
+                        source, key)
+        elif kind == LIST:
             for item in value:
                 if not _scalar(item):
                     raise VariableError(
@@ -151,7 +157,8 @@ def _regex_replace(value, pattern, replacement="", ignorecase=False):
 def _environment():
     env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
     # Only pure helpers: nothing that touches the host.
-    env.globals = {"range": range, "dict": dict}
+    # Jinja's own bounded range: a file cannot ask for a billion-item list.
+    env.globals = {"range": safe_range, "dict": dict}
     env.filters["to_json"] = lambda value: json.dumps(value, sort_keys=True)
     env.filters["regex_replace"] = _regex_replace
     env.filters["bool"] = lambda value: str(value).lower() in ("1", "true", "yes", "on")

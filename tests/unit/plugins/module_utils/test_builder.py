@@ -352,7 +352,8 @@ def test_local_from_images_are_not_pulled(options):
 def test_check_mode_does_not_pull(options):
     fake = FakeBuilder(pullable={BASE_IMAGE: {"Id": BASE_ID}})
     result = ImageBuilder(fake, [entry("base", None)], options(check=True))("base")
-    assert result["status"] == "failed"
+    assert result["status"] == "would build"
+    assert result["reason"] == "FROM image %s is not present" % BASE_IMAGE
     assert fake.pulls == []
 
 

@@ -303,3 +303,20 @@ def test_runtime_errors_in_templates_name_file_and_key(expression, words):
 def test_escaped_braces_come_out_literally(value):
     assert template({"tcib_healthcheck": "CMD podman inspect -f '%s'" % value})["tcib_healthcheck"] == \
         "CMD podman inspect -f '{{ .State.Health }}'"
+
+
+@pytest.mark.parametrize("runs", [[{"a": 1}], [None]])
+def test_runs_items_must_be_commands_or_exec_lists(runs):
+    with pytest.raises(VariableError) as info:
+        validate({"tcib_runs": runs}, {"tcib_runs": SOURCE})
+    assert "tcib_runs" in str(info.value) and SOURCE in str(info.value)
+
+
+def test_runs_accept_strings_and_exec_lists():
+    validate({"tcib_runs": ["echo a", ["/bin/echo", "b"]]})
+
+
+def test_range_is_bounded():
+    with pytest.raises(VariableError) as info:
+        template({"tcib_workdir": "{{ range(10 ** 9) | list | length }}"}, {"tcib_workdir": SOURCE})
+    assert "tcib_workdir" in str(info.value)
