@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark the build graph on real images: cold build, no-op rebuild, one-leaf rebuild, planning time,
 schedule efficiency, and upstream's wave schedule replayed on the same measured durations.
 
