@@ -14,6 +14,7 @@ from ansible_collections.tcib.images.plugins.module_utils import graph, report
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
 from ansible_collections.tcib.images.plugins.module_utils.plan import plan_dot
+from ansible_collections.tcib.images.plugins.module_utils.provenance import PackageVersions
 from ansible_collections.tcib.images.plugins.module_utils.scheduler import Scheduler
 
 ARGUMENT_SPEC = dict(
@@ -30,6 +31,8 @@ ARGUMENT_SPEC = dict(
     isolation=dict(type="str", choices=["oci", "chroot", "rootless"]),
     network=dict(type="str", default="host"),
     image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
+    revision=dict(type="str"),
+    source=dict(type="str"),
 )
 
 # More parallel builds than this make buildah fight over its storage locks (upstream saw it at 8+).
@@ -53,7 +56,11 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
         force=params["force"], check=check_mode, timeout=params["timeout"], retries=params["retries"],
         retry_delay=params["retry_delay"], package_cache=params.get("package_cache"),
         volumes=params["volumes"], build_args=params["build_args"], labels=params["labels"],
-        isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"])
+        isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"],
+        revision=params.get("revision"), source=params.get("source"))
+    roots = [entry["from"] for entry in entries if not entry.get("parent")]
+    versions = PackageVersions(run, podman, roots[0], [entry.get("package") for entry in entries],
+                               os.path.join(work_dir, "apt-lists")) if roots else None
     on_event = on_event or (lambda kind, name, result, counts: None)
     finished = []
 
@@ -65,7 +72,9 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
             finished.append(name)
             on_event(kind, name, result, counts)
 
-    image_builder = ImageBuilder(Builder(run, buildah, podman), entries, options, on_build)
+    if versions and versions.lists_dir and not os.path.isdir(versions.lists_dir):
+        os.makedirs(versions.lists_dir)
+    image_builder = ImageBuilder(Builder(run, buildah, podman), entries, options, on_build, versions)
     parents = dict((entry["name"], entry.get("parent")) for entry in entries)
     names = [entry["name"] for entry in entries]
     summary_path = os.path.join(work_dir, "summary.json")

@@ -16,7 +16,7 @@ import threading
 import time
 
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
-from ansible_collections.tcib.images.plugins.module_utils import pkgcache
+from ansible_collections.tcib.images.plugins.module_utils import pkgcache, provenance
 from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError, BuildRequest
 
 TRANSIENT_MARKERS = (
@@ -43,7 +43,9 @@ def is_transient(log_text):
 class BuildOptions(object):
     def __init__(self, force=False, check=False, timeout=0, retries=2, retry_delay=5.0, package_cache=None,
                  volumes=None, build_args=None, labels=None, isolation=None, network="host",
-                 image_format="docker", sleep=time.sleep):
+                 image_format="docker", sleep=time.sleep, revision=None, source=None):
+        self.revision = revision
+        self.source = source
         self.force = force
         self.check = check
         self.timeout = timeout
@@ -62,8 +64,10 @@ class BuildOptions(object):
 class ImageBuilder(object):
     """Callable per image name, for the scheduler. Remembers the image ids it produced."""
 
-    def __init__(self, builder, entries, options, on_build=None):
+    def __init__(self, builder, entries, options, on_build=None, versions=None):
         self.builder = builder
+        # Looks up the main package's version for the provenance labels of what is built.
+        self.versions = versions
         # Told (name, reason) when a real build starts: up-to-date images are not news.
         self.on_build = on_build or (lambda name, reason: None)
         self.entries = dict((entry["name"], entry) for entry in entries)
@@ -158,6 +162,8 @@ class ImageBuilder(object):
 
     def _build_with_retries(self, entry, wanted, result):
         labels = dict(self.options.labels)
+        labels.update(provenance.build_labels(self.versions, entry.get("package"), self.options.revision,
+                                              self.options.source))
         labels[digests.LABEL] = wanted
         attempt = 0
         while True:

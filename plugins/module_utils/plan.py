@@ -88,7 +88,8 @@ class PlanSettings(object):
     """Naming and context shared by every image of one run."""
 
     def __init__(self, base_image, registry="localhost", namespace="tcib", prefix="openstack",
-                 tag="latest", distro="debian", release="13", extra_vars=None):
+                 tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False):
+        self.merge_runs = merge_runs
         self.base_image = base_image
         self.registry = registry
         self.namespace = namespace
@@ -135,6 +136,17 @@ def resolve_parents(images, settings):
     return parents
 
 
+def generated_labels(ref, variables):
+    """Labels every image gets from its name and tcib_meta: what it is and what to mount."""
+    meta = variables.get("tcib_meta") or {}
+    labels = {"org.opencontainers.image.title": ref.rsplit("/", 1)[-1].split(":")[0]}
+    if meta.get("config"):
+        labels["tcib.images.config"] = ",".join(meta["config"])
+    if meta.get("data"):
+        labels["tcib.images.data"] = ",".join(meta["data"])
+    return labels
+
+
 def plan_image(image, parent, settings):
     """The plain-data plan entry for one image (nothing written)."""
     variables, sources = settings.with_extra_vars(image)
@@ -143,8 +155,10 @@ def plan_image(image, parent, settings):
         from_image = settings.ref(parent)
     else:
         from_image = rendered.get("tcib_from") or settings.base_image
+    rendered["tcib_labels"] = dict(generated_labels(settings.ref(image.name), rendered),
+                                   **(rendered.get("tcib_labels") or {}))
     try:
-        containerfile = render(dict(rendered, tcib_from=from_image), from_image)
+        containerfile = render(dict(rendered, tcib_from=from_image), from_image, settings.merge_runs)
     except VariableError as exc:
         raise VariableError(str(exc), exc.source or image.directory, exc.key)
     return {
@@ -157,6 +171,7 @@ def plan_image(image, parent, settings):
         "files": image.files,
         "variables": rendered,
         "containerfile": containerfile,
+        "package": (rendered.get("tcib_meta") or {}).get("package"),
         "gather_sources": gather_sources(rendered.get("tcib_gather_files"), image.directory,
                                          sources.get("tcib_gather_files")),
         "sources": sources,
@@ -174,7 +189,7 @@ def make_plan(root, settings, services=None, include=None, exclude=None, config_
 
 def plan_document(entries):
     """The plan as plain data for plan.json: what would be built, from what, in which order."""
-    keep = ("name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources",
+    keep = ("name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources", "package",
             "context_dir", "containerfile_path", "vars_path", "log_path", "status", "reason")
     return {"images": [dict((key, entry[key]) for key in keep if key in entry) for entry in entries]}
 

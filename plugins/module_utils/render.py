@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 import shlex
 
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
@@ -62,8 +63,40 @@ def _pairs(name, mapping, quote=True):
     return ["%s %s=%s" % (name, key, _quote(value) if quote else value) for key, value in mapping.items()]
 
 
-def render(variables, from_image):
-    """The Containerfile text for one image; from_image is used unless tcib_from is set."""
+def _mergeable(value):
+    # A comment would swallow what follows it once joined on one logical line.
+    return not isinstance(value, list) and "#" not in str(value)
+
+
+def _group(command):
+    """A command safe to chain with &&: operators inside it are grouped."""
+    command = str(command).strip()
+    return command if not re.search(r"[;&|\n]", command) else "{ %s; }" % command
+
+
+def merge_runs(actions):
+    """Consecutive shell-form RUN actions joined with && into one RUN, so that they make one layer."""
+    merged, chain = [], []
+    for action in actions + [None]:
+        name, value = next(iter(action.items())) if action else (None, None)
+        if action and name.lower() == "run" and _mergeable(value):
+            chain.append(value)
+            continue
+        if len(chain) == 1:
+            merged.append({"run": chain[0]})
+        elif chain:
+            merged.append({"run": " \\\n    && ".join(_group(command) for command in chain)})
+        chain = []
+        if action:
+            merged.append(action)
+    return merged
+
+
+def render(variables, from_image, merge=False):
+    """The Containerfile text for one image; from_image is used unless tcib_from is set.
+
+    With merge, consecutive shell-form RUN actions become one RUN (one layer).
+    """
     get = variables.get
     lines = ["FROM %s" % (get("tcib_from") or from_image)]
     lines += _pairs("ARG", get("tcib_args") or {})
@@ -83,7 +116,8 @@ def render(variables, from_image):
     if get("tcib_shell"):
         lines.append(_instruction("SHELL", get("tcib_shell")))
     lines += [_instruction("RUN", item) for item in get("tcib_runs") or []]
-    for action in get("tcib_actions") or []:
+    actions = get("tcib_actions") or []
+    for action in merge_runs(actions) if merge else actions:
         (name, value), = action.items()
         lines.append(_instruction(name, value))
     if get("tcib_healthcheck"):

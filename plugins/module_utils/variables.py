@@ -112,6 +112,8 @@ def validate(variables, sources=None):
                 "must be a %s, got %s" % (kind, type(value).__name__), source, key)
         if key == "tcib_actions":
             _validate_actions(value, source)
+        elif key == "tcib_meta":
+            _validate_meta(value, source)
         elif kind == DICT and key not in ("tcib_packages", "tcib_meta"):
             for name, item in value.items():
                 if not _scalar(item):
@@ -129,6 +131,17 @@ def validate(variables, sources=None):
                 if not _scalar(item):
                     raise VariableError(
                         "items must be strings, got %s" % type(item).__name__, source, key)
+
+
+# The tcib_meta keys this collection reads; others are free-form.
+META_SCHEMA = {"package": STR, "config": LIST, "data": LIST, "smoke": DICT, "root_reason": STR}
+
+
+def _validate_meta(meta, source):
+    for name, kind in META_SCHEMA.items():
+        if meta.get(name) is not None and not _type_ok(kind, meta[name]):
+            raise VariableError("%s must be a %s, got %s" % (name, kind, type(meta[name]).__name__),
+                                source, "tcib_meta")
 
 
 def _validate_actions(actions, source):

@@ -99,6 +99,16 @@ options:
     type: str
     default: docker
     choices: [docker, oci]
+  revision:
+    description: Revision of the variable tree (a git commit), set as C(org.opencontainers.image.revision).
+    type: str
+  source:
+    description: Where the variable tree comes from, set as C(org.opencontainers.image.source).
+    type: str
+notes:
+  - Built images also get C(org.opencontainers.image.created) and, when the image's C(tcib_meta.package)
+    names its main package, C(org.opencontainers.image.version) with that package's version as the base
+    image's apt sees it. These provenance labels are not part of the inputs digest.
 """
 
 EXAMPLES = r"""

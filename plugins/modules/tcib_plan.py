@@ -95,6 +95,12 @@ options:
     description: Distribution release, available to templates as C(tcib_release).
     type: str
     default: "13"
+  merge_runs:
+    description:
+      - Join consecutive shell-form C(run) actions of an image into one RUN (with C(&&)), so that they make one
+        layer even for builders that commit a layer per instruction. Off keeps upstream's rendering.
+    type: bool
+    default: false
   extra_vars:
     description: Variables applied on top of every image's own (as upstream's C(--extra-config)).
     type: dict
@@ -204,13 +210,14 @@ def main():
             distro=dict(type="str", default="debian"),
             release=dict(type="str", default="13"),
             extra_vars=dict(type="dict", default={}),
+            merge_runs=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
     check_libraries(module)
     p = module.params
     settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
-                            p["distro"], p["release"], p["extra_vars"])
+                            p["distro"], p["release"], p["extra_vars"], p["merge_runs"])
     try:
         config_names = []
         if p["config_file"]:

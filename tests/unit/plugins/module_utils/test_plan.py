@@ -192,7 +192,7 @@ def test_plan_document_keeps_plain_plan_keys(tree, settings, tmp_path):
     document = plan_document(entries)
     assert list(document) == ["images"]
     assert [image["name"] for image in document["images"]] == [entry["name"] for entry in entries]
-    keys = {"name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources"}
+    keys = {"name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources", "package"}
     for image in document["images"]:
         assert set(image) == keys
     assert by_name(document["images"])["keystone"]["parent"] is None
@@ -347,3 +347,23 @@ def test_gathered_directory_with_a_trailing_slash_keeps_the_context(write_tree, 
     assert (context / "base-vars.yaml").is_file()
     assert (context / "scripts" / "run.sh").read_text() == "#!/bin/sh\n"
     assert not (context / "run.sh").exists()
+
+
+def test_generated_labels_title_and_config(write_tree, settings):
+    root = write_tree({"base/base.yaml": {"tcib_meta": {"package": "base-files", "config": ["/etc/a", "/etc/b"]},
+                                          "tcib_labels": {"org.opencontainers.image.title": "mine"}},
+                       "base/child/child.yaml": {"tcib_meta": {"data": ["/var/lib/child"]}}})
+    plan = by_name(make_plan(str(root), settings))
+    assert plan["base"]["variables"]["tcib_labels"] == {"org.opencontainers.image.title": "mine",
+                                                        "tcib.images.config": "/etc/a,/etc/b"}
+    assert plan["base"]["package"] == "base-files"
+    assert plan["child"]["variables"]["tcib_labels"] == {"org.opencontainers.image.title": "pfx-child",
+                                                         "tcib.images.data": "/var/lib/child"}
+    assert 'LABEL tcib.images.data="/var/lib/child"' in plan["child"]["containerfile"]
+
+
+def test_tcib_meta_known_keys_are_typed(write_tree, settings):
+    root = write_tree({"base/base.yaml": {"tcib_meta": {"config": "/etc/a"}}})
+    with pytest.raises(VariableError) as info:
+        make_plan(str(root), settings)
+    assert "tcib_meta" in str(info.value) and "config must be a list" in str(info.value)

@@ -313,3 +313,22 @@ def test_action_list_for_instruction_without_exec_form_repeats_it():
 def test_actions_come_after_runs_and_before_healthcheck():
     lines = lines_of({"tcib_runs": ["r"], "tcib_actions": [{"run": "a"}], "tcib_healthcheck": "NONE"})
     assert lines.index("RUN r") < lines.index("RUN a") < lines.index("HEALTHCHECK NONE")
+
+
+MERGE_CASES = [
+    ([{"run": "a"}, {"run": "b"}], ["RUN a \\", "    && b"]),
+    ([{"run": "a"}, {"run": "b || true"}], ["RUN a \\", "    && { b || true; }"]),
+    ([{"run": "a"}, {"user": "x"}, {"run": "b"}], ["RUN a", "USER x", "RUN b"]),
+    ([{"run": "a"}, {"run": ["exec", "form"]}, {"run": "b"}], ["RUN a", 'RUN ["exec", "form"]', "RUN b"]),
+    ([{"run": "a # why"}, {"run": "b"}], ["RUN a # why", "RUN b"]),
+]
+
+
+@pytest.mark.parametrize("actions,lines", MERGE_CASES)
+def test_merge_joins_consecutive_shell_runs_only(actions, lines):
+    text = render({"tcib_actions": actions}, "img", merge=True)
+    assert text.splitlines()[2:] == lines
+
+
+def test_merge_is_off_by_default():
+    assert render({"tcib_actions": [{"run": "a"}, {"run": "b"}]}, "img").splitlines()[2:] == ["RUN a", "RUN b"]
