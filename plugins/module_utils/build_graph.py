@@ -11,6 +11,7 @@ import os
 import time
 
 from ansible_collections.tcib.images.plugins.module_utils import graph, report
+from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
 from ansible_collections.tcib.images.plugins.module_utils.plan import plan_dot
@@ -33,6 +34,8 @@ ARGUMENT_SPEC = dict(
     image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
     revision=dict(type="str"),
     source=dict(type="str"),
+    package_proxy=dict(type="bool", default=True),
+    proxy_hosts=dict(type="list", elements="str", default=["deb.debian.org", "security.debian.org"]),
 )
 
 # More parallel builds than this make buildah fight over its storage locks (upstream saw it at 8+).
@@ -58,9 +61,27 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
         volumes=params["volumes"], build_args=params["build_args"], labels=params["labels"],
         isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"],
         revision=params.get("revision"), source=params.get("source"))
+    proxy = None
+    if params.get("package_proxy") and params.get("package_cache") and not check_mode:
+        proxy = AptProxy(os.path.join(params["package_cache"], "mirror"), params["proxy_hosts"])
+        conf = os.path.join(work_dir, "apt-proxy.conf")
+        with open(conf, "w") as handle:
+            handle.write('Acquire::http::Proxy "http://127.0.0.1:%d";\n' % proxy.start())
+        options.run_volumes.append("%s:/etc/apt/apt.conf.d/00tcib-proxy:ro" % conf)
+    try:
+        return _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy)
+    finally:
+        if proxy:
+            proxy.stop()
+
+
+def _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy):
+    plan_path = params["plan"]
+    work_dir = os.path.dirname(plan_path)
+    entries = plan["images"]
     roots = [entry["from"] for entry in entries if not entry.get("parent")]
     versions = PackageVersions(run, podman, roots[0], [entry.get("package") for entry in entries],
-                               os.path.join(work_dir, "apt-lists")) if roots else None
+                               os.path.join(work_dir, "apt-lists"), options.run_volumes) if roots else None
     on_event = on_event or (lambda kind, name, result, counts: None)
     finished = []
 
@@ -95,6 +116,8 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
         "wall_seconds": round(time.time() - started, 1),
         "check_mode": check_mode,
     }
+    if proxy:
+        summary["package_proxy"] = proxy.stats.as_dict()
     if check_mode:
         by_name = dict((result["name"], result) for result in results)
         for entry in entries:

@@ -46,6 +46,8 @@ class BuildOptions(object):
                  image_format="docker", sleep=time.sleep, revision=None, source=None):
         self.revision = revision
         self.source = source
+        # Mounts that serve a build but do not decide its content (the package proxy's apt setting).
+        self.run_volumes = []
         self.force = force
         self.check = check
         self.timeout = timeout
@@ -170,7 +172,7 @@ class ImageBuilder(object):
             attempt += 1
             result["attempts"] = attempt
             cache_dir = pkgcache.checkout(self.options.package_cache) if self.options.package_cache else None
-            volumes = list(self.options.volumes)
+            volumes = list(self.options.volumes) + list(self.options.run_volumes)
             if cache_dir:
                 volumes.append("%s:/var/cache/apt/archives" % cache_dir)
             request = BuildRequest(entry["image"], entry["context_dir"], entry.get("containerfile_path"),

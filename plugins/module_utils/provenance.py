@@ -37,7 +37,8 @@ def parse_versions(apt_cache_show):
 class PackageVersions(object):
     """Versions of packages as the base image's apt sees them, looked up once, on first use."""
 
-    def __init__(self, run, podman, image, packages, lists_dir=None):
+    def __init__(self, run, podman, image, packages, lists_dir=None, volumes=()):
+        self.volumes = list(volumes)
         self.run = run
         self.podman = podman
         self.image = image
@@ -51,6 +52,8 @@ class PackageVersions(object):
         argv = [self.podman, "run", "--rm", "--network", "host", "--entrypoint", "/bin/sh"]
         if self.lists_dir:
             argv += ["--volume", "%s:/var/lib/apt/lists" % self.lists_dir]
+        for volume in self.volumes:
+            argv += ["--volume", volume]
         script = "apt-get update -qq >/dev/null && apt-cache show --no-all-versions \"$@\""
         rc, out, err = self.run(argv + [self.image, "-c", script, "sh"] + self.packages)
         if rc != 0 and not out:

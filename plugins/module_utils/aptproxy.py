@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A caching HTTP proxy for the Debian mirror, on 127.0.0.1, for the length of one build run.
+
+Builds point apt at it. Files that never change under their name (``pool/`` packages,
+``by-hash/`` indexes) are kept on disk across runs; the rest (``InRelease`` and other
+``dists/`` files) is fetched once per run. Each file is fetched by one request while
+others asking for it wait, so parallel builds download every ``.deb`` at most once and
+never queue on a lock of apt's. It counts the bytes fetched from the mirror and served.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+
+try:  # Python 3 only; the collection's controller and build host run Python 3.
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlsplit
+    from urllib.request import ProxyHandler, build_opener
+except ImportError:  # pragma: no cover
+    BaseHTTPRequestHandler = object
+    ThreadingHTTPServer = None
+
+CHUNK = 1 << 16
+
+
+def is_immutable(path):
+    return "/pool/" in path or "/by-hash/" in path
+
+
+class Stats(object):
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.fetched_bytes = 0
+        self.served_bytes = 0
+        self.fetches = 0
+        self.requests = 0
+        self.sizes = {}
+
+    def as_dict(self):
+        with self.lock:
+            return {"fetched_bytes": self.fetched_bytes, "served_bytes": self.served_bytes,
+                    "unique_bytes": sum(self.sizes.values()), "unique_files": len(self.sizes),
+                    "fetches": self.fetches, "requests": self.requests}
+
+
+class AptProxy(object):
+    """Start with ``start()`` (returns the port), stop with ``stop()``; ``stats`` counts bytes."""
+
+    def __init__(self, cache_dir, allowed_hosts, timeout=120):
+        self.cache_dir = cache_dir
+        self.allowed_hosts = set(allowed_hosts)
+        self.timeout = timeout
+        self.stats = Stats()
+        self.locks = {}
+        self.locks_lock = threading.Lock()
+        self.volatile_dir = None
+        self.server = None
+        self.thread = None
+        # Straight to the mirror, whatever proxy settings the environment has.
+        self.opener = build_opener(ProxyHandler({}))
+
+    def start(self):
+        if not os.path.isdir(self.cache_dir):
+            os.makedirs(self.cache_dir)
+        self.volatile_dir = tempfile.mkdtemp(prefix=".run-", dir=self.cache_dir)
+        proxy = self
+
+        class Handler(ProxyRequestHandler):
+            owner = proxy
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="tcib-apt-proxy")
+        self.thread.daemon = True
+        self.thread.start()
+        return self.server.server_address[1]
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        if self.volatile_dir:
+            shutil.rmtree(self.volatile_dir, ignore_errors=True)
+            self.volatile_dir = None
+
+    def _lock_for(self, key):
+        with self.locks_lock:
+            return self.locks.setdefault(key, threading.Lock())
+
+    def local_path(self, host, path):
+        key = hashlib.sha256(("%s%s" % (host, path)).encode("utf-8")).hexdigest()
+        if is_immutable(path):
+            return os.path.join(self.cache_dir, key[:2], key)
+        return os.path.join(self.volatile_dir, key)
+
+    def fetch(self, url, host, path):
+        """The local file holding url, fetched at most once; raises HTTPError/URLError."""
+        local = self.local_path(host, path)
+        if os.path.exists(local):
+            return local
+        with self._lock_for(local):
+            if os.path.exists(local):
+                return local
+            directory = os.path.dirname(local)
+            if not os.path.isdir(directory):
+                os.makedirs(directory)
+            handle, temporary = tempfile.mkstemp(dir=directory, prefix=".part-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    response = self.opener.open(url, timeout=self.timeout)
+                    size = 0
+                    for block in iter(lambda: response.read(CHUNK), b""):
+                        out.write(block)
+                        size += len(block)
+                os.rename(temporary, local)
+            finally:
+                if os.path.exists(temporary):
+                    os.unlink(temporary)
+            with self.stats.lock:
+                self.stats.fetched_bytes += size
+                self.stats.fetches += 1
+        return local
+
+
+class ProxyRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    owner = None
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass  # quiet: the counts are reported at the end
+
+    def _refuse(self, code, text):
+        body = text.encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        proxy = self.owner
+        parts = urlsplit(self.path)
+        if parts.scheme != "http" or parts.hostname not in proxy.allowed_hosts:
+            return self._refuse(403, "only http://%s is proxied\n" % " http://".join(sorted(proxy.allowed_hosts)))
+        with proxy.stats.lock:
+            proxy.stats.requests += 1
+        try:
+            local = proxy.fetch(self.path, parts.hostname, parts.path)
+        except HTTPError as exc:
+            return self._refuse(exc.code, "%s\n" % exc.reason)
+        except (URLError, OSError) as exc:
+            return self._refuse(502, "cannot fetch %s: %s\n" % (self.path, exc))
+        size = os.path.getsize(local)
+        self.send_response(200)
+        self.send_header("Content-Length", str(size))
+        self.send_header("Content-Type", "application/octet-stream")
+        self.end_headers()
+        if self.command == "HEAD":
+            return None
+        with open(local, "rb") as source:
+            shutil.copyfileobj(source, self.wfile, CHUNK)
+        with proxy.stats.lock:
+            proxy.stats.served_bytes += size
+            proxy.stats.sizes[parts.hostname + parts.path] = size
+        return None
