@@ -8,30 +8,16 @@ this repository) goes first on sys.path, so the tests import this checkout's cod
 whatever is installed elsewhere.
 """
 
-import atexit
 import os
-import shutil
 import sys
-import tempfile
 
 import pytest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import collection_path  # noqa: E402  (found through the line above)
 
-
-def _collection_path():
-    top = tempfile.mkdtemp(prefix="tcib-images-tests-")
-    atexit.register(shutil.rmtree, top, True)
-    namespace_dir = os.path.join(top, "ansible_collections", "tcib")
-    os.makedirs(namespace_dir)
-    os.symlink(REPO_ROOT, os.path.join(namespace_dir, "images"))
-    return top
-
-
-sys.path.insert(0, _collection_path())
-# Forget any copy imported before us (e.g. through an installed collection path).
-for _name in [name for name in sys.modules if name == "ansible_collections" or name.startswith("ansible_collections.")]:
-    del sys.modules[_name]
+collection_path.install()
+REPO_ROOT = collection_path.REPO_ROOT
 
 
 @pytest.fixture
