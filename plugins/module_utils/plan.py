@@ -23,7 +23,7 @@ except ImportError:
 else:
     YAML_IMPORT_ERROR = None
 
-from ansible_collections.tcib.images.plugins.module_utils import discovery, graph
+from ansible_collections.tcib.images.plugins.module_utils import discovery, graph, overrides
 from ansible_collections.tcib.images.plugins.module_utils.render import render
 from ansible_collections.tcib.images.plugins.module_utils.variables import (
     VariableError, template, validate)
@@ -88,8 +88,11 @@ class PlanSettings(object):
     """Naming and context shared by every image of one run."""
 
     def __init__(self, base_image, registry="localhost", namespace="tcib", prefix="openstack",
-                 tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False):
+                 tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False,
+                 image_overrides=None):
         self.merge_runs = merge_runs
+        self.overrides = image_overrides or {}
+        overrides.check_overrides(self.overrides)
         self.base_image = base_image
         self.registry = registry
         self.namespace = namespace
@@ -106,11 +109,14 @@ class PlanSettings(object):
         return {"tcib_distro": self.distro, "tcib_release": self.release}
 
     def with_extra_vars(self, image):
-        """The image's variables and their sources, with the run's extra variables on top."""
+        """The image's variables and their sources, with the run's extra variables and override on top."""
         variables, sources = dict(image.variables), dict(image.sources)
         for key, value in self.extra_vars.items():
             variables[key] = value
             sources[key] = "extra config"
+        if image.name in self.overrides:
+            variables, sources = overrides.apply_override(variables, sources, self.overrides[image.name],
+                                                          "image_overrides.%s" % image.name)
         return variables, sources
 
 
@@ -181,6 +187,9 @@ def plan_image(image, parent, settings):
 def make_plan(root, settings, services=None, include=None, exclude=None, config_names=None):
     """Selected images in build order (parents first), each rendered."""
     images = discovery.discover(root)
+    for name in settings.overrides:
+        if name not in images:
+            raise graph.unknown(name, images, "image in image_overrides")
     parents = resolve_parents(images, settings)
     include = list(include or []) + list(config_names or [])
     names = graph.select(parents, services, include, exclude)

@@ -101,6 +101,18 @@ options:
         layer even for builders that commit a layer per instruction. Off keeps upstream's rendering.
     type: bool
     default: false
+  extra_config:
+    description:
+      - A YAML file of variables applied on top of every image's own (as upstream's C(--extra-config)). Its
+        C(image_overrides) mapping changes single images, see O(image_overrides).
+    type: path
+  image_overrides:
+    description:
+      - Per-image changes, by image name, without editing the tree (merged over those of O(extra_config)).
+      - C(packages_append) and C(packages_remove) edit the image's C(tcib_packages) lists (appending to
+        C(common)); C(actions_append) and C(actions_remove) edit its C(tcib_actions); C(vars) replaces variables.
+    type: dict
+    default: {}
   extra_vars:
     description: Variables applied on top of every image's own (as upstream's C(--extra-config)).
     type: dict
@@ -186,6 +198,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError, load_file
 from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
+from ansible_collections.tcib.images.plugins.module_utils.overrides import split_extra_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
     PlanSettings, assign_paths, make_plan, plan_document, plan_dot, write_contexts)
 from ansible_collections.tcib.images.plugins.module_utils.report import write_json
@@ -211,14 +224,21 @@ def main():
             release=dict(type="str", default="13"),
             extra_vars=dict(type="dict", default={}),
             merge_runs=dict(type="bool", default=False),
+            extra_config=dict(type="path"),
+            image_overrides=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
     check_libraries(module)
     p = module.params
-    settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
-                            p["distro"], p["release"], p["extra_vars"], p["merge_runs"])
     try:
+        extra_vars, image_overrides = dict(p["extra_vars"]), {}
+        if p["extra_config"]:
+            from_file, image_overrides = split_extra_config(load_file(p["extra_config"]), p["extra_config"])
+            extra_vars = dict(from_file, **extra_vars)
+        image_overrides.update(p["image_overrides"])
+        settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
+                                p["distro"], p["release"], extra_vars, p["merge_runs"], image_overrides)
         config_names = []
         if p["config_file"]:
             config_names = names_from_config(load_file(p["config_file"]), p["prefix"])
