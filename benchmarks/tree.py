@@ -1,0 +1,88 @@
+"""Build the whole image tree and print, per image: size, build time, layer count, and upstream's sizes.
+
+    .venv/bin/python benchmarks/tree.py [--images a,b] [--namespace tree-bench] [--warm-cache]
+
+By default the package cache starts empty, so the package proxy's counts show what a cold full-tree
+build fetches from the mirror against the unique bytes it needs. Results are printed and written to
+<work-dir>/tree-benchmark.json.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# Published sizes in MB (seed 002, peers.md): upstream tcib and Kolla.
+UPSTREAM = {"base": (211, 588), "nova-base": (720, 1090), "nova-libvirt": (1900, 2140),
+            "keystone": (532, 973), "memcached": (379, 633)}
+TARGETS = {"base": 110, "memcached": 130, "keystone": 400, "nova-base": 540, "nova-libvirt": 1400}
+
+
+def podman(*args):
+    return subprocess.run(["podman", *args], capture_output=True, text=True, check=False).stdout
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", default="", help="comma-separated image names (default: the whole tree)")
+    parser.add_argument("--namespace", default="tree-bench")
+    parser.add_argument("--work-dir", default="/var/tmp/tcib-tree-bench")
+    parser.add_argument("--warm-cache", action="store_true", help="use /var/cache/tcib/apt-archives")
+    parser.add_argument("--keep", action="store_true", help="keep the built images")
+    args = parser.parse_args()
+    work_dir = Path(args.work_dir)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    cache = "/var/cache/tcib/apt-archives" if args.warm_cache else str(work_dir / "package-cache")
+    argv = [str(REPO / ".venv" / "bin" / "ansible-playbook"), str(REPO / "build.yml"),
+            "-e", "work_dir=%s" % (work_dir / "work"), "-e", "namespace=%s" % args.namespace,
+            "-e", "package_cache=%s" % cache]
+    if args.images:
+        argv += ["-e", "include=%s" % args.images]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    started = time.time()
+    done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    wall = time.time() - started
+    (work_dir / "ansible.log").write_text(done.stdout + done.stderr)
+    summary = json.loads((work_dir / "work" / "summary.json").read_text())
+    rows = []
+    for item in summary["images"]:
+        layers = None
+        if item.get("image_id"):
+            layers = int(podman("image", "inspect", "--format", "{{len .RootFS.Layers}}", item["image_id"]) or 0)
+        tcib, kolla = UPSTREAM.get(item["name"], (None, None))
+        rows.append({"image": item["name"], "status": item["status"], "size_mb": round((item.get("size") or 0) / 1e6, 1),
+                     "seconds": item.get("duration"), "layers": layers, "upstream_tcib_mb": tcib, "kolla_mb": kolla,
+                     "target_mb": TARGETS.get(item["name"])})
+    proxy = summary.get("package_proxy") or {}
+    result = {"wall_seconds": round(wall, 1), "images": len(rows), "counts": summary["counts"],
+              "max_parallel": summary["max_parallel"], "package_proxy": proxy, "rows": rows}
+    (work_dir / "tree-benchmark.json").write_text(json.dumps(result, indent=2) + "\n")
+
+    print("%-28s %-11s %9s %8s %6s %9s %9s %8s" % ("image", "status", "size MB", "seconds", "layers",
+                                                 "tcib MB", "Kolla MB", "target"))
+    for row in rows:
+        print("%-28s %-11s %9.1f %8s %6s %9s %9s %8s" % (
+            row["image"], row["status"], row["size_mb"], row["seconds"], row["layers"] or "-",
+            row["upstream_tcib_mb"] or "", row["kolla_mb"] or "", row["target_mb"] or ""))
+    print("\n%d images in %.1f s (max_parallel %d): %s" % (len(rows), wall, summary["max_parallel"],
+                                                         ", ".join("%s %d" % kv for kv in sorted(summary["counts"].items()))))
+    if proxy:
+        print("package proxy: fetched %.1f MB from the mirror for %.1f MB of unique files (%d files), "
+              "served %.1f MB to builds" % (proxy["fetched_bytes"] / 1e6, proxy["unique_bytes"] / 1e6,
+                                            proxy["unique_files"], proxy["served_bytes"] / 1e6))
+    if not args.keep:
+        names = [n for n in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+                 if n.startswith("localhost/%s/" % args.namespace)]
+        if names:
+            subprocess.run(["podman", "rmi", "-f"] + names, capture_output=True, check=False)
+    return 0 if done.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
