@@ -64,14 +64,14 @@ def main():
               "max_parallel": summary["max_parallel"], "package_proxy": proxy, "rows": rows}
     (work_dir / "tree-benchmark.json").write_text(json.dumps(result, indent=2) + "\n")
 
-    print("%-28s %-11s %9s %8s %6s %9s %9s %8s" % ("image", "status", "size MB", "seconds", "layers",
-                                                 "tcib MB", "Kolla MB", "target"))
+    header = ("image", "status", "size MB", "seconds", "layers", "tcib MB", "Kolla MB", "target")
+    print("%-28s %-11s %9s %8s %6s %9s %9s %8s" % header)
     for row in rows:
         print("%-28s %-11s %9.1f %8s %6s %9s %9s %8s" % (
             row["image"], row["status"], row["size_mb"], row["seconds"], row["layers"] or "-",
             row["upstream_tcib_mb"] or "", row["kolla_mb"] or "", row["target_mb"] or ""))
-    print("\n%d images in %.1f s (max_parallel %d): %s" % (len(rows), wall, summary["max_parallel"],
-                                                         ", ".join("%s %d" % kv for kv in sorted(summary["counts"].items()))))
+    counts = ", ".join("%s %d" % kv for kv in sorted(summary["counts"].items()))
+    print("\n%d images in %.1f s (max_parallel %d): %s" % (len(rows), wall, summary["max_parallel"], counts))
     if proxy:
         print("package proxy: fetched %.1f MB from the mirror for %.1f MB of unique files (%d files), "
               "served %.1f MB to builds" % (proxy["fetched_bytes"] / 1e6, proxy["unique_bytes"] / 1e6,

@@ -21,7 +21,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.tcib.images.plugins.module_utils.build_graph import (
-    ARGUMENT_SPEC, failed, run_build_graph)
+    ARGUMENT_SPEC, changed, failed, failure_message, run_build_graph)
 from ansible_collections.tcib.images.plugins.module_utils.report import progress_line
 
 display = Display()
@@ -58,15 +58,16 @@ class ActionModule(ActionBase):
         def on_event(kind, name, image_result, counts):
             display.display(progress_line(kind, name, image_result or {}, counts))
 
+        skopeo = _binary("skopeo") if params["push"] and not check_mode else "skopeo"
         try:
             results, summary = run_build_graph(params, _run, check_mode, on_event,
-                                               _binary("buildah"), _binary("podman"))
+                                               _binary("buildah"), _binary("podman"), skopeo)
         except ValueError as exc:
             raise AnsibleActionFail(str(exc))
         display.display(summary["table"])
         result.update(summary)
-        result["changed"] = any(item["status"] in ("built", "would build") for item in results)
+        result["changed"] = changed(results)
         if failed(summary):
             result["failed"] = True
-            result["msg"] = "some images were not built; see the table above and %s" % summary["summary_path"]
+            result["msg"] = failure_message(summary)
         return result

@@ -8,9 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import threading
 import time
 
-from ansible_collections.tcib.images.plugins.module_utils import graph, report
+from ansible_collections.tcib.images.plugins.module_utils import graph, push, report
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
@@ -36,7 +37,16 @@ ARGUMENT_SPEC = dict(
     source=dict(type="str"),
     package_proxy=dict(type="bool", default=True),
     proxy_hosts=dict(type="list", elements="str", default=["deb.debian.org", "security.debian.org"]),
+    push=dict(type="bool", default=False),
+    push_retries=dict(type="int", default=10),
+    push_retry_delay=dict(type="float", default=1.0),
+    push_parallel=dict(type="int", default=0),
+    authfile=dict(type="path"),
+    tls_verify=dict(type="bool", default=True),
 )
+
+# Statuses after which an image is pushed: it exists under its final name.
+PUSHABLE = ("built", "up to date")
 
 # More parallel builds than this make buildah fight over its storage locks (upstream saw it at 8+).
 MAX_PARALLEL_CAP = 6
@@ -47,14 +57,36 @@ def default_parallelism():
     return max(2, min(MAX_PARALLEL_CAP, (os.cpu_count() or 1) + 1))
 
 
-def run_build_graph(params, run, check_mode=False, on_event=None, buildah="buildah", podman="podman"):
-    """Bring every image of the plan up to date; returns (results, summary dict)."""
+def check_push_params(params, entries):
+    """Refuse, before anything is built, a push that cannot work."""
+    if not params.get("push"):
+        return
+    # podman's convention: "localhost/" names are local only (a registry on localhost has a port).
+    local = [entry["image"] for entry in entries if entry["image"].startswith("localhost/")]
+    if local:
+        raise ValueError("push needs a registry: %s names no registry to push to (set registry, e.g. "
+                         "registry=registry.example.com:5000)" % local[0])
+    authfile = params.get("authfile")
+    if authfile and not os.path.isfile(authfile):
+        raise ValueError("authfile %s is not a file" % authfile)
+
+
+def push_options(params, sleep=time.sleep):
+    return push.PushOptions(retries=params["push_retries"], retry_delay=params["push_retry_delay"],
+                            authfile=params.get("authfile"), tls_verify=params["tls_verify"],
+                            workers=params["push_parallel"], sleep=sleep)
+
+
+def run_build_graph(params, run, check_mode=False, on_event=None, buildah="buildah", podman="podman",
+                    skopeo="skopeo", sleep=time.sleep):
+    """Bring every image of the plan up to date (and pushed when asked); returns (results, summary dict)."""
     plan_path = params["plan"]
     work_dir = os.path.dirname(plan_path)
     plan = report.read_json(plan_path)
     if not plan or "images" not in plan:
         raise ValueError("%s is not a plan written by tcib_plan" % plan_path)
     entries = plan["images"]
+    check_push_params(params, entries)
     options = BuildOptions(
         force=params["force"], check=check_mode, timeout=params["timeout"], retries=params["retries"],
         retry_delay=params["retry_delay"], package_cache=params.get("package_cache"),
@@ -69,29 +101,64 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
             handle.write('Acquire::http::Proxy "http://127.0.0.1:%d";\n' % proxy.start())
         options.run_volumes.append("%s:/etc/apt/apt.conf.d/00tcib-proxy:ro" % conf)
     try:
-        return _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy)
+        return _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep)
     finally:
         if proxy:
             proxy.stop()
 
 
-def _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy):
+def push_log_path(entry):
+    log_path = entry.get("log_path")
+    if not log_path:
+        return None
+    if log_path.endswith("-build.log"):
+        return log_path[:-len("-build.log")] + "-push.log"
+    return log_path + ".push"
+
+
+def _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep):
     plan_path = params["plan"]
     work_dir = os.path.dirname(plan_path)
     entries = plan["images"]
+    by_name = dict((entry["name"], entry) for entry in entries)
     roots = [entry["from"] for entry in entries if not entry.get("parent")]
     versions = PackageVersions(run, podman, roots[0], [entry.get("package") for entry in entries],
                                os.path.join(work_dir, "apt-lists"), options.run_volumes) if roots else None
     on_event = on_event or (lambda kind, name, result, counts: None)
     finished = []
+    pushed = []
+    # Progress comes from the scheduler's thread and from push threads: one line at a time.
+    event_lock = threading.Lock()
+
+    def tell(kind, name, result, counts):
+        with event_lock:
+            on_event(kind, name, result, counts)
 
     def on_build(name, reason):
-        on_event("build", name, {"reason": reason}, (len(finished), len(entries)))
+        tell("build", name, {"reason": reason}, (len(finished), len(entries)))
+
+    pool = None
+    if params.get("push") and not check_mode:
+        def on_retry(name, attempt, delay, message):
+            tell("push retry", name, {"push_attempts": attempt, "delay": delay, "reason": message},
+                 (len(pushed), len(entries)))
+
+        def on_push(kind, name, result):
+            with event_lock:
+                pushed.append(name)
+                on_event(kind, name, result, (len(pushed), len(entries)))
+
+        opts = push_options(params, sleep)
+        pool = push.PushPool(push.ImagePusher(push.Registry(run, buildah, skopeo), opts, on_retry),
+                             opts.workers, on_push)
 
     def on_scheduler_event(kind, name, result, counts):
         if kind == "finish":
             finished.append(name)
-            on_event(kind, name, result, counts)
+            tell(kind, name, result, counts)
+            # Handed to the push pool at once: the scheduler goes on building children meanwhile.
+            if pool and result.get("status") in PUSHABLE and result.get("image_id"):
+                pool.submit(name, result["image"], result["image_id"], push_log_path(by_name[name]))
 
     if versions and versions.lists_dir and not os.path.isdir(versions.lists_dir):
         os.makedirs(versions.lists_dir)
@@ -107,7 +174,15 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
     started = time.time()
     scheduler = Scheduler(parents, names, image_builder, max_parallel,
                           graph.chain_weights(parents, names, durations), on_scheduler_event)
-    results = scheduler.run()
+    try:
+        results = scheduler.run()
+    finally:
+        # Every push ends before the summary (and before a failure of the scheduler goes up).
+        push_results = pool.wait() if pool else {}
+    for result in results:
+        result.update(push_results.get(result["name"], {}))
+        if pool and "push_status" not in result:
+            result["push_status"] = "not pushed"
     image_builder.forget_replaced()
     summary = {
         "images": results,
@@ -116,6 +191,9 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
         "wall_seconds": round(time.time() - started, 1),
         "check_mode": check_mode,
     }
+    if pool:
+        summary["push_counts"] = report.counts_by_status(results, "push_status")
+        summary["push_parallel"] = pool_workers(params)
     if proxy:
         summary["package_proxy"] = proxy.stats.as_dict()
     if check_mode:
@@ -133,5 +211,33 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
     return results, summary
 
 
+def pool_workers(params):
+    return params["push_parallel"] or push.DEFAULT_WORKERS
+
+
+def push_failures(summary):
+    return [item for item in summary["images"] if item.get("push_status") == push.FAILED]
+
+
 def failed(summary):
-    return any(status in ("failed", "skipped") for status in summary["counts"])
+    return any(status in ("failed", "skipped") for status in summary["counts"]) or bool(push_failures(summary))
+
+
+def changed(results):
+    return any(item["status"] in ("built", "would build") or item.get("push_status") == push.PUSHED
+               for item in results)
+
+
+def failure_message(summary):
+    """Why the run failed, in a few lines: images not built, then each push that failed (by registry)."""
+    lines = []
+    not_built = [item["name"] for item in summary["images"] if item["status"] in ("failed", "skipped")]
+    if not_built:
+        lines.append("some images were not built: %s; see %s" % (", ".join(not_built), summary["summary_path"]))
+    for item in push_failures(summary):
+        lines.append("%s: %s" % (item.get("image") or item["name"], item.get("push_reason")))
+    if push_failures(summary):
+        registries = sorted(set(item.get("push_registry") for item in push_failures(summary)))
+        lines.append("push to %s failed for %d image%s; the built images stay tagged locally" % (
+            ", ".join(registries), len(push_failures(summary)), "" if len(push_failures(summary)) == 1 else "s"))
+    return "\n".join(lines)

@@ -26,7 +26,7 @@ else:
 from ansible_collections.tcib.images.plugins.module_utils import discovery, graph, overrides
 from ansible_collections.tcib.images.plugins.module_utils.render import render
 from ansible_collections.tcib.images.plugins.module_utils.variables import (
-    VariableError, template, validate)
+    SCHEMA, VariableError, template, validate)
 
 
 def prepare_variables(variables, sources, context=None):
@@ -89,8 +89,10 @@ class PlanSettings(object):
 
     def __init__(self, base_image, registry="localhost", namespace="tcib", prefix="openstack",
                  tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False,
-                 image_overrides=None):
+                 image_overrides=None, extras=None):
         self.merge_runs = merge_runs
+        # upstream's --tcib-extras: seen by every image's templates; a known tcib_ variable among them is set.
+        self.extras = dict(extras or {})
         self.overrides = image_overrides or {}
         overrides.check_overrides(self.overrides)
         self.base_image = base_image
@@ -106,11 +108,17 @@ class PlanSettings(object):
         return discovery.image_ref(name, self.registry, self.namespace, self.prefix, self.tag)
 
     def context(self):
-        return {"tcib_distro": self.distro, "tcib_release": self.release}
+        context = dict(self.extras)
+        context.update({"tcib_distro": self.distro, "tcib_release": self.release})
+        return context
 
     def with_extra_vars(self, image):
         """The image's variables and their sources, with the run's extra variables and override on top."""
         variables, sources = dict(image.variables), dict(image.sources)
+        for key, value in self.extras.items():
+            if key in SCHEMA:
+                variables[key] = value
+                sources[key] = "tcib extras"
         for key, value in self.extra_vars.items():
             variables[key] = value
             sources[key] = "extra config"

@@ -12,6 +12,7 @@ import os
 
 VERBS = {"built": "built", "up to date": "up to date", "would build": "would be built",
          "failed": "FAILED", "skipped": "skipped"}
+PUSH_VERBS = {"pushed": "pushed", "pushed: up to date": "already in the registry", "push failed": "PUSH FAILED"}
 
 
 def human_size(size):
@@ -21,8 +22,23 @@ def human_size(size):
 
 
 def progress_line(kind, name, result, counts):
-    """``[12/58] nova-api built in 41 s``, or ``... building (reason)`` when a build starts."""
+    """``[12/58] nova-api built in 41 s``, or ``... building (reason)`` when a build starts;
+    ``[push 3/58] nova-api pushed in 4 s`` as pushes end."""
     finished, total = counts
+    if kind == "push":
+        status = result.get("push_status")
+        line = "[push %d/%d] %s %s" % (finished, total, name, PUSH_VERBS.get(status, status))
+        if status == "pushed":
+            line += " in %.0f s" % (result.get("push_duration") or 0)
+        attempts = result.get("push_attempts") or 1
+        if attempts > 1 and status != "push failed":
+            line += " (attempt %d)" % attempts
+        if status == "push failed":
+            line += ": %s" % result.get("push_reason")
+        return line
+    if kind == "push retry":
+        return "[push %d/%d] %s attempt %d failed, retrying in %.1f s: %s" % (
+            finished, total, name, result.get("push_attempts"), result.get("delay"), result.get("reason"))
     if kind == "build":
         return "[%d/%d] %s building (%s)" % (finished, total, name, result.get("reason"))
     status = result.get("status")
@@ -34,24 +50,40 @@ def progress_line(kind, name, result, counts):
     return line
 
 
+def _seconds(value):
+    return "%.1f s" % value if value is not None else "-"
+
+
 def summary_table(results):
-    rows = [("IMAGE", "STATUS", "DURATION", "SIZE", "REASON")]
+    """IMAGE, STATUS, DURATION, SIZE, REASON; with PUSH (status and time) when the run pushed."""
+    pushing = any("push_status" in result for result in results)
+    header = ["IMAGE", "STATUS", "DURATION", "SIZE"] + (["PUSH"] if pushing else []) + ["REASON"]
+    rows = [header]
     for result in results:
-        duration = result.get("duration")
-        rows.append((result.get("image") or result["name"], result["status"],
-                     "%.1f s" % duration if duration is not None else "-",
-                     human_size(result.get("size")), result.get("reason") or ""))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        row = [result.get("image") or result["name"], result["status"], _seconds(result.get("duration")),
+               human_size(result.get("size"))]
+        if pushing:
+            push_status = result.get("push_status") or "-"
+            if result.get("push_duration") is not None:
+                push_status += " (%s)" % _seconds(result["push_duration"])
+            row.append(push_status)
+        reason = result.get("reason") or ""
+        if result.get("push_status") == "push failed":
+            reason = result.get("push_reason") or reason
+        rows.append(row + [reason])
+    columns = len(header) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(columns)]
     lines = []
     for row in rows:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:columns])) + "  " + row[-1])
     return "\n".join(line.rstrip() for line in lines)
 
 
-def counts_by_status(results):
+def counts_by_status(results, key="status"):
     counts = {}
     for result in results:
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
+        if result.get(key) is not None:
+            counts[result[key]] = counts.get(result[key], 0) + 1
     return counts
 
 

@@ -22,6 +22,12 @@ description:
   - Builds run under a temporary name and are tagged only on success. Failures that look transient
     (network, mirror, storage locks) are retried with backoff; an image that fails has its descendants
     skipped while independent branches go on; the task fails at the end with the summary.
+  - With O(push), each image is pushed as soon as it is built or found up to date, by a pool of push workers
+    of its own, so that no build waits for a push; the run waits for every push before its summary. A push
+    first reads the registry's manifest for the name (C(skopeo inspect --raw)); when its config digest is
+    the local image id, the registry already holds the image and nothing is pushed. Failed pushes are
+    retried with exponential backoff and jitter; an image whose push still fails fails the task at the end,
+    naming the registry, and stays tagged locally.
   - Writes C(summary.json) next to the plan. When run on the controller (local connection) the action
     plugin prints progress lines as images start and finish.
 author:
@@ -37,7 +43,7 @@ attributes:
   platform:
     support: full
     platforms: posix
-    description: Runs on the build host, which must have buildah and podman.
+    description: Runs on the build host, which must have buildah and podman (and skopeo to push).
   action:
     support: full
     description: An action plugin runs the builds on the controller for live progress when the connection
@@ -111,6 +117,32 @@ options:
     type: list
     elements: str
     default: [deb.debian.org, security.debian.org]
+  push:
+    description: Push every image that is built or up to date to the registry its name starts with.
+    type: bool
+    default: false
+  push_retries:
+    description: Extra attempts for a push that fails (not for a registry that refuses the credentials).
+    type: int
+    default: 10
+  push_retry_delay:
+    description: Seconds before the first push retry; doubled for each further one (at most 10 s), with
+      jitter.
+    type: float
+    default: 1.0
+  push_parallel:
+    description: Most pushes at once, beside the builds; V(0) for 3.
+    type: int
+    default: 0
+  authfile:
+    description:
+      - Path of a containers-auth.json(5) file with the registry's credentials, passed to skopeo and
+        buildah as C(--authfile). Its content is never read, logged or put on a command line.
+    type: path
+  tls_verify:
+    description: Require HTTPS and verify the registry's certificate.
+    type: bool
+    default: true
   revision:
     description: Revision of the variable tree (a git commit), set as C(org.opencontainers.image.revision).
     type: str
@@ -137,6 +169,12 @@ EXAMPLES = r"""
     plan: "{{ plan.plan_path }}"
     package_cache: /var/cache/tcib/apt-archives
     timeout: 1800
+
+- name: Build what changed and push it
+  tcib.images.tcib_build_graph:
+    plan: "{{ plan.plan_path }}"
+    push: true
+    authfile: /root/.config/containers/auth.json
 """
 
 RETURN = r"""
@@ -171,6 +209,29 @@ images:
     log_path:
       description: Build log.
       type: str
+    push_status:
+      description: >-
+        With O(push), one of C(pushed), C(pushed: up to date) (the registry held this image),
+        C(push failed), C(not pushed) (the image was not built).
+      type: str
+    push_reason:
+      description: What the push did, or why it failed (naming the registry).
+      type: str
+    push_duration:
+      description: Seconds spent pushing, retries included.
+      type: float
+    push_attempts:
+      description: Attempts the push took.
+      type: int
+    push_registry:
+      description: Registry pushed to.
+      type: str
+    push_digest:
+      description: Manifest digest of the pushed image.
+      type: str
+    push_log:
+      description: Push log (commands and their output, credentials masked).
+      type: str
 counts:
   description: Number of images per status.
   returned: always
@@ -197,12 +258,21 @@ max_parallel:
   description: Most builds that ran at once.
   returned: always
   type: int
+push_counts:
+  description: Number of images per push status.
+  returned: when O(push) is true
+  type: dict
+  sample: {pushed: 2, "pushed: up to date": 2}
+push_parallel:
+  description: Most pushes at once.
+  returned: when O(push) is true
+  type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.build_graph import (
-    ARGUMENT_SPEC, failed, run_build_graph)
+    ARGUMENT_SPEC, changed, failed, failure_message, run_build_graph)
 
 
 def main():
@@ -211,17 +281,18 @@ def main():
     def run(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
+    pushing = module.params["push"] and not module.check_mode
     try:
         results, summary = run_build_graph(
             module.params, run, module.check_mode,
             buildah=module.get_bin_path("buildah", required=True),
-            podman=module.get_bin_path("podman", required=True))
+            podman=module.get_bin_path("podman", required=True),
+            skopeo=module.get_bin_path("skopeo", required=pushing) or "skopeo")
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    changed = any(result["status"] in ("built", "would build") for result in results)
     if failed(summary):
-        module.fail_json(msg="some images were not built:\n" + summary["table"], changed=changed, **summary)
-    module.exit_json(changed=changed, **summary)
+        module.fail_json(msg=failure_message(summary) + "\n" + summary["table"], changed=changed(results), **summary)
+    module.exit_json(changed=changed(results), **summary)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,12 @@ options:
     description: Variables applied on top of every image's own (as upstream's C(--extra-config)).
     type: dict
     default: {}
+  tcib_extras:
+    description:
+      - Variables for every image's templates, as upstream's C(--tcib-extras) (for conditionals in variable
+        files, e.g. C({% if tcib_site == 'lab' %})). One that is a known C(tcib_) variable is set on every image.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -226,6 +232,7 @@ def main():
             merge_runs=dict(type="bool", default=False),
             extra_config=dict(type="path"),
             image_overrides=dict(type="dict", default={}),
+            tcib_extras=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
@@ -238,7 +245,8 @@ def main():
             extra_vars = dict(from_file, **extra_vars)
         image_overrides.update(p["image_overrides"])
         settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
-                                p["distro"], p["release"], extra_vars, p["merge_runs"], image_overrides)
+                                p["distro"], p["release"], extra_vars, p["merge_runs"], image_overrides,
+                                p["tcib_extras"])
         config_names = []
         if p["config_file"]:
             config_names = names_from_config(load_file(p["config_file"]), p["prefix"])

@@ -57,12 +57,16 @@ def built_memcached(tmp_path_factory):
     return {"work_dir": work_dir, "output": result.stdout}
 
 
-@pytest.fixture
-def tree(tmp_path):
-    """A copy of the real base/os tree that a test can break."""
-    root = tmp_path / "tcib"
+def copy_base_tree(root):
+    """Copy the real base and os images (variable files and files) to ``root`` (a new directory)."""
     shutil.copytree(REPO / "vars" / "tcib" / "base" / "files", root / "base" / "files")
     shutil.copy(REPO / "vars" / "tcib" / "base" / "base.yaml", root / "base" / "base.yaml")
     (root / "base" / "os").mkdir()
     shutil.copy(REPO / "vars" / "tcib" / "base" / "os" / "os.yaml", root / "base" / "os" / "os.yaml")
     return root
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A copy of the real base/os tree that a test can break."""
+    return copy_base_tree(tmp_path / "tcib")

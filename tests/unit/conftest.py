@@ -18,6 +18,8 @@ import collection_path  # noqa: E402  (found through the line above)
 
 collection_path.install()
 REPO_ROOT = collection_path.REPO_ROOT
+# The tcib-build command's package, importable whether or not `make venv` installed it.
+sys.path.insert(0, os.path.join(REPO_ROOT, "cli"))
 
 
 @pytest.fixture

@@ -249,6 +249,19 @@ def test_extra_vars_apply_to_every_image_and_are_named_in_errors(tree):
     assert "extra config" in str(info.value) and "tcib_labels" in str(info.value)
 
 
+def test_tcib_extras_reach_templates_and_set_known_variables(write_tree):
+    root = write_tree({"base/base.yaml": {"tcib_runs": ["{% if tcib_site is defined and tcib_site == 'lab' %}echo lab{% endif %}"]},
+                       "base/os/os.yaml": {"tcib_user": "nova"}})
+    settings = PlanSettings(BASE_IMAGE, extras={"tcib_site": "lab", "tcib_user": "nobody"})
+    plan = dict((entry["name"], entry) for entry in make_plan(str(root), settings))
+    assert "RUN echo lab\n" in plan["base"]["containerfile"]
+    assert plan["os"]["containerfile"].rstrip().endswith("USER nobody")
+    # Not variables of the images: an unknown tcib_ name is no error.
+    assert "tcib_site" not in plan["os"]["variables"]
+    plan = dict((entry["name"], entry) for entry in make_plan(str(root), PlanSettings(BASE_IMAGE)))
+    assert "RUN" not in plan["base"]["containerfile"].replace("RUN \n", "")
+
+
 def test_plan_errors_name_the_file(write_tree, settings):
     root = write_tree({"base/base.yaml": {}, "base/bad/bad.yaml": {"tcib_runs": ["{{ nope }}"]}})
     with pytest.raises(VariableError) as info:
