@@ -21,6 +21,8 @@ description:
   - A failed build fails the task with the tail of the log and the log path.
 author:
   - tcib.images contributors (@tcib-images)
+extends_documentation_fragment:
+  - tcib.images.buildah
 attributes:
   check_mode:
     support: full
@@ -60,19 +62,6 @@ options:
     type: list
     elements: str
     default: []
-  isolation:
-    description: Buildah isolation for RUN steps; unset uses buildah's configured default.
-    type: str
-    choices: [oci, chroot, rootless]
-  network:
-    description: Network mode for RUN steps.
-    type: str
-    default: host
-  image_format:
-    description: Image format; C(docker) keeps HEALTHCHECK, which the OCI format drops.
-    type: str
-    default: docker
-    choices: [docker, oci]
   timeout:
     description: Seconds after which the build is stopped and fails; 0 for no limit.
     type: int

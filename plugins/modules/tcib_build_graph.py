@@ -32,6 +32,8 @@ description:
     plugin prints progress lines as images start and finish.
 author:
   - tcib.images contributors (@tcib-images)
+extends_documentation_fragment:
+  - tcib.images.buildah
 attributes:
   check_mode:
     support: full
@@ -92,19 +94,6 @@ options:
     description: Labels set on every image.
     type: dict
     default: {}
-  isolation:
-    description: Buildah isolation for RUN steps; unset uses buildah's configured default.
-    type: str
-    choices: [oci, chroot, rootless]
-  network:
-    description: Network mode for RUN steps.
-    type: str
-    default: host
-  image_format:
-    description: Image format; C(docker) keeps HEALTHCHECK, which the OCI format drops.
-    type: str
-    default: docker
-    choices: [docker, oci]
   package_proxy:
     description:
       - Serve the Debian mirror to the builds through a caching proxy on 127.0.0.1, started for this run and
