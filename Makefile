@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 CI_IMAGES ?= memcached,keystone,nova-api,neutron-server
 SMOKE_IMAGES ?= base,os,$(CI_IMAGES)
 
-.PHONY: build test unit lint sanity integration smoke venv clean
+.PHONY: build test unit lint sanity integration smoke molecule venv clean
 
 build: venv ## Build the images of SERVICE and their parents
 	$(VENV)/bin/ansible-playbook build.yml -e service=$(SERVICE)
@@ -29,7 +29,7 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../../.. $@
 
-test: venv unit lint sanity integration smoke ## The whole test suite
+test: venv unit lint sanity integration smoke molecule ## The whole test suite
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
@@ -47,6 +47,9 @@ integration: venv
 smoke: venv ## Build the CI subset, then smoke-test it (SMOKE_IMAGES=all checks every built image)
 	$(VENV)/bin/ansible-playbook build.yml -e service=$(CI_IMAGES)
 	TCIB_SMOKE_IMAGES=$(SMOKE_IMAGES) $(PY) -m pytest -q tests/smoke
+
+molecule: venv ## Molecule scenarios with testinfra verifiers
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test -s default
 
 clean:
 	rm -rf $(VENV)

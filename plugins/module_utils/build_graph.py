@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import tempfile
 import threading
 import time
 
@@ -96,15 +97,18 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
     proxy = None
     if params.get("package_proxy") and params.get("package_cache") and not check_mode:
         proxy = AptProxy(os.path.join(params["package_cache"], "mirror"), params["proxy_hosts"])
-        conf = os.path.join(work_dir, "apt-proxy.conf")
-        with open(conf, "w") as handle:
-            handle.write('Acquire::http::Proxy "http://127.0.0.1:%d";\n' % proxy.start())
+        # One file per run: another run in the same work_dir must not point our builds at its proxy.
+        handle, conf = tempfile.mkstemp(prefix="apt-proxy-", suffix=".conf", dir=work_dir)
+        with os.fdopen(handle, "w") as out:
+            out.write('Acquire::http::Proxy "http://127.0.0.1:%d";\n' % proxy.start())
+        os.chmod(conf, 0o644)
         options.run_volumes.append("%s:/etc/apt/apt.conf.d/00tcib-proxy:ro" % conf)
     try:
         return _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep)
     finally:
         if proxy:
             proxy.stop()
+            os.unlink(conf)
 
 
 def push_log_path(entry):
