@@ -9,6 +9,8 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # The images CI builds and smoke-tests (the full tree is the benchmark's job).
 CI_IMAGES ?= memcached,keystone,nova-api,neutron-server
 SMOKE_IMAGES ?= base,os,$(CI_IMAGES)
+# The molecule scenarios CI runs (extensions/molecule/).
+MOLECULE_SCENARIOS ?= default infra
 
 .PHONY: build test unit lint sanity integration smoke molecule venv clean
 
@@ -49,7 +51,8 @@ smoke: venv ## Build the CI subset, then smoke-test it (SMOKE_IMAGES=all checks 
 	TCIB_SMOKE_IMAGES=$(SMOKE_IMAGES) $(PY) -m pytest -q tests/smoke
 
 molecule: venv ## Molecule scenarios with testinfra verifiers
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test -s default
+	for scenario in $(MOLECULE_SCENARIOS); do \
+		PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test -s $$scenario || exit 1; done
 
 clean:
 	rm -rf $(VENV)
