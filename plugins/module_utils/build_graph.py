@@ -17,7 +17,7 @@ from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptPro
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
 from ansible_collections.tcib.images.plugins.module_utils.plan import plan_dot
-from ansible_collections.tcib.images.plugins.module_utils.provenance import PackageVersions
+from ansible_collections.tcib.images.plugins.module_utils.provenance import PackageVersions, TreeOrigin
 from ansible_collections.tcib.images.plugins.module_utils.scheduler import Scheduler
 
 ARGUMENT_SPEC = dict(
@@ -36,6 +36,7 @@ ARGUMENT_SPEC = dict(
     image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
     revision=dict(type="str"),
     source=dict(type="str"),
+    tree=dict(type="path"),
     package_proxy=dict(type="bool", default=True),
     proxy_hosts=dict(type="list", elements="str", default=["deb.debian.org", "security.debian.org"]),
     push=dict(type="bool", default=False),
@@ -94,6 +95,8 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
         volumes=params["volumes"], build_args=params["build_args"], labels=params["labels"],
         isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"],
         revision=params.get("revision"), source=params.get("source"))
+    if params.get("tree"):
+        options.origin = TreeOrigin(run, params["tree"], params.get("revision"), params.get("source"))
     proxy = None
     if params.get("package_proxy") and params.get("package_cache") and not check_mode:
         proxy = AptProxy(os.path.join(params["package_cache"], "mirror"), params["proxy_hosts"])

@@ -44,8 +44,8 @@ class BuildOptions(object):
     def __init__(self, force=False, check=False, timeout=0, retries=2, retry_delay=5.0, package_cache=None,
                  volumes=None, build_args=None, labels=None, isolation=None, network="host",
                  image_format="docker", sleep=time.sleep, revision=None, source=None):
-        self.revision = revision
-        self.source = source
+        # Where the tree comes from (provenance.TreeOrigin), read when the first image is built.
+        self.origin = provenance.TreeOrigin(None, None, revision, source)
         # Mounts that serve a build but do not decide its content (the package proxy's apt setting).
         self.run_volumes = []
         self.force = force
@@ -164,8 +164,8 @@ class ImageBuilder(object):
 
     def _build_with_retries(self, entry, wanted, result):
         labels = dict(self.options.labels)
-        labels.update(provenance.build_labels(self.versions, entry.get("package"), self.options.revision,
-                                              self.options.source))
+        revision, source = self.options.origin.get() if self.options.origin else (None, None)
+        labels.update(provenance.build_labels(self.versions, entry.get("package"), revision, source))
         labels[digests.LABEL] = wanted
         attempt = 0
         while True:

@@ -54,7 +54,9 @@ class PackageVersions(object):
             argv += ["--volume", "%s:/var/lib/apt/lists" % self.lists_dir]
         for volume in self.volumes:
             argv += ["--volume", volume]
-        script = "apt-get update -qq >/dev/null && apt-cache show --no-all-versions \"$@\""
+        # Lists fetched in the last half hour are fresh enough for a label: skip the update then.
+        script = ("[ -n \"$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -30 2>/dev/null)\" ]"
+                  " || apt-get update -qq >/dev/null; apt-cache show --no-all-versions \"$@\"")
         rc, out, err = self.run(argv + [self.image, "-c", script, "sh"] + self.packages)
         if rc != 0 and not out:
             self.error = (err or out).strip()[-500:]
@@ -68,6 +70,29 @@ class PackageVersions(object):
             if self.versions is None:
                 self.versions = self._lookup()
         return self.versions.get(package)
+
+
+class TreeOrigin(object):
+    """The git revision and remote of the variable tree, read once, when the first image is built."""
+
+    def __init__(self, run, directory, revision=None, source=None):
+        self.run = run
+        self.directory = directory
+        self.lock = threading.Lock()
+        self.values = None if directory else (revision, source)
+        self.given = (revision, source)
+
+    def _git(self, *args):
+        rc, out, _err = self.run(["git", "-C", self.directory] + list(args))
+        return out.strip() if rc == 0 and out.strip() else None
+
+    def get(self):
+        with self.lock:
+            if self.values is None:
+                revision, source = self.given
+                self.values = (revision or self._git("rev-parse", "HEAD"),
+                               source or self._git("config", "--get", "remote.origin.url"))
+        return self.values
 
 
 def build_labels(versions, package, revision=None, source=None, now=None):

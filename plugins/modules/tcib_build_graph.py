@@ -132,6 +132,12 @@ options:
     description: Require HTTPS and verify the registry's certificate.
     type: bool
     default: true
+  tree:
+    description:
+      - The variable tree's directory. When it is in a git checkout, its commit and remote become the
+        C(org.opencontainers.image.revision) and C(.source) labels (unless O(revision), O(source) say otherwise),
+        read only when an image is built.
+    type: path
   revision:
     description: Revision of the variable tree (a git commit), set as C(org.opencontainers.image.revision).
     type: str
