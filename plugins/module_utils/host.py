@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import os
 import resource
 import shutil
@@ -179,3 +180,31 @@ def probe(run, podman="podman", buildah="buildah"):
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return errors
+
+
+def probe_stamp(dropin, binaries):
+    """What a passed probe depends on: the drop-in, the tools (by size and time) and the boot."""
+    parts = [hashlib.sha256(dropin.encode("utf-8")).hexdigest()]
+    for path in binaries:
+        info = os.stat(path)
+        parts.append("%s:%d:%d" % (path, info.st_size, int(info.st_mtime)))
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            parts.append(handle.read().strip())
+    except (IOError, OSError):
+        parts.append("no-boot-id")
+    return "\n".join(parts)
+
+
+def read_stamp(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def write_stamp(path, stamp):
+    if read_stamp(path) != stamp:
+        with open(path, "w") as handle:
+            handle.write(stamp)

@@ -42,6 +42,12 @@ options:
     description: Run a real container and a real build step after configuring.
     type: bool
     default: true
+  stamp:
+    description:
+      - File recording a probe that passed, for the drop-in's content, the podman and buildah binaries and the
+        boot. While it matches, the probe is not repeated. Under C(/run), so a reboot forgets it.
+    type: path
+    default: /run/tcib-images-host-probe
 """
 
 EXAMPLES = r"""
@@ -77,7 +83,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.host import (
-    DROPIN_HEADER, dropin_text, find_ulimits, host_facts, podman_probe, probe, probe_rootfs,
+    DROPIN_HEADER, dropin_text, probe_stamp, read_stamp, write_stamp, find_ulimits, host_facts, podman_probe, probe, probe_rootfs,
     runtime_settings, ulimit_candidates)
 
 
@@ -107,6 +113,7 @@ def main():
         argument_spec=dict(
             path=dict(type="path", default="/etc/containers/containers.conf.d/50-tcib-images.conf"),
             probe=dict(type="bool", default=True),
+            stamp=dict(type="path", default="/run/tcib-images-host-probe"),
         ),
         supports_check_mode=True,
     )
@@ -123,9 +130,14 @@ def main():
         with open(path) as handle:
             before = handle.read()
     result = dict(changed=False, facts=facts, path=path, settings={}, reasons=[])
-    # A drop-in of ours that already lets containers run is kept as it is.
-    if before.startswith(DROPIN_HEADER) and not probe(run, podman, buildah):
+    # A drop-in of ours that already lets containers run is kept as it is. A probe that passed since
+    # boot, with these settings and these binaries, is not repeated.
+    stamp = probe_stamp(before, [podman, buildah])
+    if before.startswith(DROPIN_HEADER) and (read_stamp(module.params["stamp"]) == stamp
+                                             or not probe(run, podman, buildah)):
         result["reasons"] = [line[4:] for line in before.splitlines() if line.startswith("# - ")]
+        if not module.check_mode:
+            write_stamp(module.params["stamp"], stamp)
         module.exit_json(**result)
     try:
         settings, reasons = decide(run, podman, facts)
