@@ -185,11 +185,11 @@ def test_probe_stamp_changes_with_the_dropin_and_the_tools(tmp_path):
     from ansible_collections.tcib.images.plugins.module_utils.host import probe_stamp, read_stamp, write_stamp
     tool = tmp_path / "podman"
     tool.write_text("v1")
-    first = probe_stamp("[engine]\\nruntime = \\"runc\\"\\n", [str(tool)])
-    assert first == probe_stamp("[engine]\\nruntime = \\"runc\\"\\n", [str(tool)])
+    first = probe_stamp('[engine]\nruntime = "runc"\n', [str(tool)])
+    assert first == probe_stamp('[engine]\nruntime = "runc"\n', [str(tool)])
     assert first != probe_stamp("", [str(tool)])
     tool.write_text("version two")
-    assert first != probe_stamp("[engine]\\nruntime = \\"runc\\"\\n", [str(tool)])
+    assert first != probe_stamp('[engine]\nruntime = "runc"\n', [str(tool)])
     stamp_file = tmp_path / "stamp"
     assert read_stamp(str(stamp_file)) is None
     write_stamp(str(stamp_file), first)
