@@ -94,9 +94,7 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
         retry_delay=params["retry_delay"], package_cache=params.get("package_cache"),
         volumes=params["volumes"], build_args=params["build_args"], labels=params["labels"],
         isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"],
-        revision=params.get("revision"), source=params.get("source"))
-    if params.get("tree"):
-        options.origin = TreeOrigin(run, params["tree"], params.get("revision"), params.get("source"))
+        origin=TreeOrigin(run, params.get("tree"), params.get("revision"), params.get("source")))
     proxy = None
     if params.get("package_proxy") and params.get("package_cache") and not check_mode:
         proxy = AptProxy(os.path.join(params["package_cache"], "mirror"), params["proxy_hosts"])

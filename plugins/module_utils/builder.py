@@ -43,9 +43,9 @@ def is_transient(log_text):
 class BuildOptions(object):
     def __init__(self, force=False, check=False, timeout=0, retries=2, retry_delay=5.0, package_cache=None,
                  volumes=None, build_args=None, labels=None, isolation=None, network="host",
-                 image_format="docker", sleep=time.sleep, revision=None, source=None):
+                 image_format="docker", sleep=time.sleep, origin=None):
         # Where the tree comes from (provenance.TreeOrigin), read when the first image is built.
-        self.origin = provenance.TreeOrigin(None, None, revision, source)
+        self.origin = origin
         # Mounts that serve a build but do not decide its content (the package proxy's apt setting).
         self.run_volumes = []
         self.force = force
