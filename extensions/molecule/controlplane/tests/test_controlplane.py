@@ -108,10 +108,17 @@ def test_nova_api_answers_server_list(host):
 
 
 def test_conductor_and_scheduler_report_up(host):
-    services = {service["Binary"]: service for service in openstack(host, "compute", "service", "list")}
-    for binary in ("nova-conductor", "nova-scheduler"):
-        assert services[binary]["State"] == "up", services
-        assert services[binary]["Status"] == "enabled"
+    """Both register through RPC over rabbitmq (the scheduler through the conductor) and then report in;
+    a service that just started may take one report interval to appear."""
+    deadline = time.monotonic() + 60
+    while True:
+        services = {service["Binary"]: service for service in openstack(host, "compute", "service", "list")}
+        states = {binary: services.get(binary, {}).get("State") for binary in ("nova-conductor", "nova-scheduler")}
+        if set(states.values()) == {"up"} or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert states == {"nova-conductor": "up", "nova-scheduler": "up"}, services
+    assert {services[binary]["Status"] for binary in states} == {"enabled"}
 
 
 def test_a_boot_goes_through_conductor_and_scheduler_to_no_valid_host(host):
