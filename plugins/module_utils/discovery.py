@@ -119,6 +119,24 @@ def discover(root):
     return images
 
 
+def find_image_dir(root, name):
+    """The directory of the image called ``name`` under root: the one directory of that name holding
+    variable files (as upstream's client finds an image to render by name alone)."""
+    root = os.path.abspath(root)
+    if not os.path.isdir(root):
+        raise TreeError("variable tree %s does not exist or is not a directory" % root)
+    found = []
+    for directory, subdirs, _files in os.walk(root):
+        subdirs.sort()
+        if os.path.basename(directory) == name and yaml_files(directory):
+            found.append(directory)
+    if not found:
+        raise TreeError("no image named %r (a directory of that name holding *.yaml) under %s" % (name, root))
+    if len(found) > 1:
+        raise TreeError("two images are named %r: %s" % (name, " and ".join(found)))
+    return found[0]
+
+
 def image_ref(name, registry="localhost", namespace="tcib", prefix="openstack", tag="latest"):
     """``{registry}/{namespace}/{prefix}-{name}:{tag}``; empty parts are left out."""
     repo = "%s-%s" % (prefix, name) if prefix else name

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from ansible_collections.tcib.images.plugins.module_utils.discovery import (
-    TreeError, discover, image_ref, load_file)
+    TreeError, discover, find_image_dir, image_ref, load_file)
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 # A small upstream-shaped tree: base -> os -> {nova-base -> {nova-api, nova-compute}, novax, keystone}.
@@ -151,6 +151,37 @@ def test_missing_or_empty_tree_is_an_error(tmp_path):
     with pytest.raises(TreeError) as info:
         discover(str(tmp_path / "empty"))
     assert "no image variable files" in str(info.value)
+
+
+# --- find_image_dir ----------------------------------------------------------------------------
+
+def test_find_image_dir_by_name_alone(tree):
+    assert find_image_dir(tree, "nova-api") == os.path.join(tree, "base", "os", "nova-base", "nova-api")
+    assert find_image_dir(tree, "base") == os.path.join(tree, "base")
+
+
+def test_find_image_dir_skips_directories_without_variable_files(write_tree):
+    # A "files" directory beside the variable files is no image, nor is a directory named like one without yaml.
+    root = str(write_tree({"base/base.yaml": {}, "base/files/tcib-install": "#!/bin/sh\n",
+                           "other/memcached/README": "no yaml here", "base/os/memcached/memcached.yaml": {}}))
+    assert find_image_dir(root, "memcached") == os.path.join(root, "base", "os", "memcached")
+    with pytest.raises(TreeError) as info:
+        find_image_dir(root, "files")
+    assert "no image named 'files'" in str(info.value) and root in str(info.value)
+
+
+def test_find_image_dir_refuses_two_images_of_one_name(write_tree):
+    root = str(write_tree({"a/common/common.yaml": {}, "b/common/common.yml": {}}))
+    with pytest.raises(TreeError) as info:
+        find_image_dir(root, "common")
+    assert os.path.join(root, "a", "common") in str(info.value)
+    assert os.path.join(root, "b", "common") in str(info.value)
+
+
+def test_find_image_dir_in_a_missing_tree(tmp_path):
+    with pytest.raises(TreeError) as info:
+        find_image_dir(str(tmp_path / "absent"), "base")
+    assert "does not exist" in str(info.value)
 
 
 # --- image_ref ----------------------------------------------------------------------------------
