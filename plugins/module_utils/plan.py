@@ -192,6 +192,34 @@ def plan_image(image, parent, settings):
     }
 
 
+def render_image(file_variables, file_sources, variables=None, extras=None, distro="debian", release="13",
+                 from_image=None, image=None, merge=False):
+    """One image outside a plan (the containerfile role), its variables layered as a plan layers them.
+
+    The image's files first, then the known tcib_ variables among ``extras`` (as upstream's
+    --tcib-extras: the others only templates see), then ``variables``. With ``image`` (the image's
+    name or reference) the labels a plan gives every image are added, so the Containerfile is the
+    one the plan renders. Returns the templated variables and the Containerfile text.
+    """
+    merged, sources = dict(file_variables), dict(file_sources)
+    extras = dict(extras or {})
+    for key, value in extras.items():
+        if key in SCHEMA:
+            merged[key] = value
+            sources[key] = "tcib extras"
+    for key, value in (variables or {}).items():
+        merged[key] = value
+        sources[key] = "variables"
+    context = dict(extras)
+    context.update({"tcib_distro": distro, "tcib_release": release})
+    rendered = prepare_variables(merged, sources, context)
+    if not (rendered.get("tcib_from") or from_image):
+        raise VariableError("set tcib_from or from_image", key="tcib_from")
+    if image:
+        rendered["tcib_labels"] = dict(generated_labels(image, rendered), **(rendered.get("tcib_labels") or {}))
+    return rendered, render(rendered, from_image, merge)
+
+
 def make_plan(root, settings, services=None, include=None, exclude=None, config_names=None):
     """Selected images in build order (parents first), each rendered."""
     images = discovery.discover(root)

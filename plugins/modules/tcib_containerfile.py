@@ -15,8 +15,8 @@ version_added: "0.1.0"
 description:
   - Validates tcib variables, renders the Jinja expressions in their values in a sandbox (only the image's
     own variables are visible; no lookups), and writes a Containerfile in upstream tcib's instruction order.
-  - Variables come from O(variables), from the variable files in O(image_dir) merged in name order, or both
-    (O(variables) win).
+  - Variables come from the variable files in O(image_dir) (or the image's directory in O(tree)) merged in
+    name order, then the known C(tcib_) variables among O(extras), then O(variables); later ones win.
   - Files named in C(tcib_gather_files) are copied next to the Containerfile.
 author:
   - tcib.images contributors (@tcib-images)
@@ -43,6 +43,32 @@ options:
   image_dir:
     description: Directory holding the image's variable files, read without Ansible templating.
     type: path
+  tree:
+    description:
+      - A tcib variable tree; the image's variable files are those of the directory named O(name) in it
+        that holds C(*.yaml) files (there must be exactly one), as upstream's client finds an image.
+      - Relative C(tcib_gather_files) are then found in that directory.
+    type: path
+  name:
+    description: The image's name in O(tree); by default the last component of O(dest).
+    type: str
+  extras:
+    description:
+      - Variables from outside the image, as upstream's C(--tcib-extras) (or the host variables its client
+        passes). A known C(tcib_) variable among them is set on the image; the others are only visible to
+        templates.
+    type: dict
+    default: {}
+  image:
+    description:
+      - The image's name or reference (C(registry/namespace/prefix-name:tag)). When set, the labels
+        C(build.yml) gives every image are added ahead of the image's own, C(org.opencontainers.image.title)
+        from it and C(tcib.images.config)/C(tcib.images.data) from C(tcib_meta).
+    type: str
+  merge_runs:
+    description: Consecutive shell-form C(run) actions become one RUN (one layer), as C(build.yml) renders them.
+    type: bool
+    default: false
   from_image:
     description: Image to start from when C(tcib_from) is not set.
     type: str
@@ -74,6 +100,14 @@ EXAMPLES = r"""
     dest: /var/tmp/tcib/keystone
     image_dir: vars/tcib/base/os/keystone
     from_image: localhost/tcib/openstack-os:latest
+
+- name: Render an image of a tree as build.yml does (labels, one RUN for consecutive actions)
+  tcib.images.tcib_containerfile:
+    dest: /var/tmp/tcib/base/os/memcached
+    tree: vars/tcib
+    from_image: localhost/tcib/openstack-os:latest
+    image: localhost/tcib/openstack-memcached:latest
+    merge_runs: true
 """
 
 RETURN = r"""
@@ -89,15 +123,19 @@ variables:
   description: The merged, templated variables the Containerfile was rendered from.
   returned: success
   type: dict
+image_dir:
+  description: The directory whose variable files were read, if any.
+  returned: success
+  type: str
 """
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcib.images.plugins.module_utils.discovery import merge_files, yaml_files
-from ansible_collections.tcib.images.plugins.module_utils.plan import gather_files, prepare_variables
-from ansible_collections.tcib.images.plugins.module_utils.render import render
+from ansible_collections.tcib.images.plugins.module_utils.discovery import (
+    TreeError, find_image_dir, merge_files, yaml_files)
+from ansible_collections.tcib.images.plugins.module_utils.plan import gather_files, render_image
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
@@ -108,26 +146,30 @@ def main():
             dest=dict(type="path", required=True),
             variables=dict(type="dict", default={}),
             image_dir=dict(type="path"),
+            tree=dict(type="path"),
+            name=dict(type="str"),
+            extras=dict(type="dict", default={}),
+            image=dict(type="str"),
+            merge_runs=dict(type="bool", default=False),
             from_image=dict(type="str"),
             distro=dict(type="str", default="debian"),
             release=dict(type="str", default="13"),
         ),
+        mutually_exclusive=[("image_dir", "tree")],
         supports_check_mode=True,
     )
     check_libraries(module)
     p = module.params
+    image_dir = p["image_dir"]
     variables, sources = {}, {}
     try:
-        if p["image_dir"]:
-            variables, sources = merge_files(yaml_files(p["image_dir"]))
-        variables.update(p["variables"])
-        sources.update(dict.fromkeys(p["variables"], "variables"))
-        context = {"tcib_distro": p["distro"], "tcib_release": p["release"]}
-        rendered = prepare_variables(variables, sources, context)
-        if not (rendered.get("tcib_from") or p["from_image"]):
-            raise VariableError("set tcib_from or from_image", key="tcib_from")
-        text = render(rendered, p["from_image"])
-    except VariableError as exc:
+        if p["tree"]:
+            image_dir = find_image_dir(p["tree"], p["name"] or os.path.basename(os.path.normpath(p["dest"])))
+        if image_dir:
+            variables, sources = merge_files(yaml_files(image_dir))
+        rendered, text = render_image(variables, sources, p["variables"], p["extras"], p["distro"], p["release"],
+                                      p["from_image"], p["image"], p["merge_runs"])
+    except (VariableError, TreeError) as exc:
         module.fail_json(msg=str(exc))
     path = os.path.join(p["dest"], "Containerfile")
     before = ""
@@ -142,11 +184,11 @@ def main():
             handle.write(text)
     if not module.check_mode:
         try:
-            gather_files(rendered.get("tcib_gather_files"), p["image_dir"] or os.getcwd(), p["dest"],
+            gather_files(rendered.get("tcib_gather_files"), image_dir or os.getcwd(), p["dest"],
                          sources.get("tcib_gather_files"))
         except VariableError as exc:
             module.fail_json(msg=str(exc))
-    result = dict(changed=changed, containerfile=text, path=path, variables=rendered)
+    result = dict(changed=changed, containerfile=text, path=path, variables=rendered, image_dir=image_dir)
     if module._diff:
         result["diff"] = dict(before=before, after=text, before_header=path, after_header=path)
     module.exit_json(**result)

@@ -11,7 +11,7 @@ import yaml
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
 from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    PlanSettings, assign_paths, make_plan, plan_document, plan_dot, write_contexts)
+    PlanSettings, assign_paths, make_plan, plan_document, plan_dot, render_image, write_contexts)
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 BASE_IMAGE = "docker.io/library/debian:13"
@@ -380,3 +380,55 @@ def test_tcib_meta_known_keys_are_typed(write_tree, settings):
     with pytest.raises(VariableError) as info:
         make_plan(str(root), settings)
     assert "tcib_meta" in str(info.value) and "config must be a list" in str(info.value)
+
+
+# --- render_image: one image outside a plan (the containerfile role) ----------------------------
+
+def test_render_image_is_the_plan_s_containerfile(tree, settings):
+    """With the image's reference and merged runs, one image renders exactly as the plan renders it."""
+    from ansible_collections.tcib.images.plugins.module_utils.discovery import discover
+    plan = by_name(make_plan(tree, PlanSettings(BASE_IMAGE, registry="registry.example", namespace="ns",
+                                                prefix="pfx", tag="t1", merge_runs=True)))
+    images = discover(tree)
+    for name in ("base", "os", "nova-api", "keystone"):
+        entry = plan[name]
+        _rendered, text = render_image(images[name].variables, images[name].sources, from_image=entry["from"],
+                                       image=entry["image"], merge=True)
+        assert text == entry["containerfile"], name
+
+
+def test_render_image_layers_files_extras_then_variables():
+    files = {"tcib_user": "from-file", "tcib_cmd": "svc", "tcib_runs": ["echo {{ tcib_site }} {{ tcib_distro }}"]}
+    sources = dict.fromkeys(files, "img.yaml")
+    rendered, text = render_image(files, sources, variables={"tcib_cmd": "other"},
+                                  extras={"tcib_user": "from-extras", "tcib_site": "lab", "tcib_cmd": "ignored"},
+                                  distro="debian", from_image="base:1")
+    assert text.splitlines() == ["FROM base:1", "USER root", "RUN echo lab debian", 'CMD ["other"]',
+                                 "USER from-extras"]
+    # An unknown tcib_ extra is only seen by templates: it is not a variable of the image.
+    assert "tcib_site" not in rendered
+
+
+def test_render_image_labels_and_merge_are_optional():
+    files = {"tcib_meta": {"config": ["/etc/svc.conf"]}, "tcib_labels": {"maintainer": "me"},
+             "tcib_actions": [{"run": "a"}, {"run": "b"}]}
+    _rendered, text = render_image(files, {}, from_image="base:1")
+    assert "LABEL" in text and "org.opencontainers.image.title" not in text
+    assert "RUN a\nRUN b\n" in text
+    _rendered, text = render_image(files, {}, from_image="base:1", image="localhost/ns/pfx-svc:t", merge=True)
+    assert text.splitlines()[1:4] == ['LABEL org.opencontainers.image.title="pfx-svc"',
+                                      'LABEL tcib.images.config="/etc/svc.conf"', 'LABEL maintainer="me"']
+    assert "RUN a \\\n    && b\n" in text
+
+
+def test_render_image_errors_name_where_a_value_came_from():
+    with pytest.raises(VariableError) as info:
+        render_image({"tcib_user": "x"}, {"tcib_user": "img.yaml"}, extras={"tcib_envs": ["not", "a", "dict"]},
+                     from_image="base:1")
+    assert "tcib extras: tcib_envs" in str(info.value)
+    with pytest.raises(VariableError) as info:
+        render_image({"tcib_usr": "x"}, {"tcib_usr": "img.yaml"}, from_image="base:1")
+    assert "img.yaml: tcib_usr: unknown variable" in str(info.value)
+    with pytest.raises(VariableError) as info:
+        render_image({}, {})
+    assert "set tcib_from or from_image" in str(info.value)
