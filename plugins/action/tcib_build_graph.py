@@ -58,7 +58,8 @@ class ActionModule(ActionBase):
         def on_event(kind, name, image_result, counts):
             display.display(progress_line(kind, name, image_result or {}, counts))
 
-        skopeo = _binary("skopeo") if params["push"] and not check_mode else "skopeo"
+        # Check mode reads the registry too, to say what would be pushed.
+        skopeo = _binary("skopeo") if params["push"] else "skopeo"
         try:
             results, summary = run_build_graph(params, _run, check_mode, on_event,
                                                _binary("buildah"), _binary("podman"), skopeo)

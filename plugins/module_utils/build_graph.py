@@ -188,6 +188,13 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
         result.update(push_results.get(result["name"], {}))
         if pool and "push_status" not in result:
             result["push_status"] = "not pushed"
+    previewing = params.get("push") and check_mode
+    if previewing:
+        # Read-only: each image is looked up in the registry, nothing is pushed.
+        registry, opts = push.Registry(run, buildah, skopeo), push_options(params, sleep)
+        for result in results:
+            if result["status"] in ("up to date", "would build"):
+                result.update(push.preview(registry, result["image"], result.get("image_id"), opts))
     image_builder.forget_replaced()
     summary = {
         "images": results,
@@ -196,8 +203,9 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
         "wall_seconds": round(time.time() - started, 1),
         "check_mode": check_mode,
     }
-    if pool:
+    if pool or previewing:
         summary["push_counts"] = report.counts_by_status(results, "push_status")
+    if pool:
         summary["push_parallel"] = pool_workers(params)
     if proxy:
         summary["package_proxy"] = proxy.stats.as_dict()
@@ -206,6 +214,9 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
         for entry in entries:
             entry["status"] = by_name[entry["name"]]["status"]
             entry["reason"] = by_name[entry["name"]].get("reason")
+            for key in ("push_status", "push_reason"):
+                if key in by_name[entry["name"]]:
+                    entry[key] = by_name[entry["name"]][key]
         report.write_json(plan_path, plan)
         with open(os.path.join(work_dir, "plan.dot"), "w") as handle:
             handle.write(plan_dot(entries))
@@ -229,8 +240,8 @@ def failed(summary):
 
 
 def changed(results):
-    return any(item["status"] in ("built", "would build") or item.get("push_status") == push.PUSHED
-               for item in results)
+    return any(item["status"] in ("built", "would build")
+               or item.get("push_status") in (push.PUSHED, push.WOULD_PUSH) for item in results)
 
 
 def failure_message(summary):

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 PUSHED = "pushed"
 UP_TO_DATE = "pushed: up to date"
 FAILED = "push failed"
+WOULD_PUSH = "would push"
 # Pushed images need no more than a few at once: the link to the registry is the limit.
 DEFAULT_WORKERS = 3
 # As upstream (tenacity wait_random_exponential(max=10)): a registry that is down fails in about a minute.
@@ -228,6 +229,24 @@ class ImagePusher(object):
         if log_path:
             result["push_log"] = log_path
         return result
+
+
+def preview(registry, ref, image_id, options):
+    """Check mode: what a push of ``image_id`` (None: not built yet) to ``ref`` would do, read from the
+    registry without writing to it."""
+    result = {"push_registry": registry_of(ref)}
+    if not image_id:
+        result.update(push_status=WOULD_PUSH, push_reason="pushed once built")
+        return result
+    remote, error = registry.config_digest(ref, options)
+    if is_up_to_date(remote, image_id):
+        result.update(push_status=UP_TO_DATE, push_reason="the registry holds this image")
+    elif remote:
+        result.update(push_status=WOULD_PUSH, push_reason="the registry holds another image under this name")
+    else:
+        result.update(push_status=WOULD_PUSH, push_reason="not read from the registry: %s" % (
+            short_error(error) or "no manifest"))
+    return result
 
 
 class _Log(object):

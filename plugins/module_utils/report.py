@@ -12,7 +12,8 @@ import os
 
 VERBS = {"built": "built", "up to date": "up to date", "would build": "would be built",
          "failed": "FAILED", "skipped": "skipped"}
-PUSH_VERBS = {"pushed": "pushed", "pushed: up to date": "already in the registry", "push failed": "PUSH FAILED"}
+PUSH_VERBS = {"pushed": "pushed", "pushed: up to date": "already in the registry", "push failed": "PUSH FAILED",
+              "would push": "would be pushed"}
 
 
 def human_size(size):

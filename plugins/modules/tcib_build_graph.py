@@ -37,8 +37,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Nothing is built; each image is reported as up to date or would be built, with the reason,
-      and the plan (C(plan.json), C(plan.dot)) is updated with those statuses.
+    description: Nothing is built or pushed; each image is reported as up to date or would be built, with the
+      reason, and the plan (C(plan.json), C(plan.dot)) is updated with those statuses. With O(push), the
+      registry is read (not written) to report each image as C(would push) or C(pushed: up to date).
   diff_mode:
     support: none
     description: Nothing is diffed.
@@ -207,7 +208,8 @@ images:
     push_status:
       description: >-
         With O(push), one of C(pushed), C(pushed: up to date) (the registry held this image),
-        C(push failed), C(not pushed) (the image was not built).
+        C(push failed), C(not pushed) (the image was not built); in check mode, C(would push) or
+        C(pushed: up to date).
       type: str
     push_reason:
       description: What the push did, or why it failed (naming the registry).
@@ -276,7 +278,8 @@ def main():
     def run(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
-    pushing = module.params["push"] and not module.check_mode
+    # Check mode reads the registry too, to say what would be pushed.
+    pushing = module.params["push"]
     try:
         results, summary = run_build_graph(
             module.params, run, module.check_mode,

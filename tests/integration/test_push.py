@@ -1,5 +1,6 @@
 """push=true against a real registry (Debian's docker-registry, on 127.0.0.1 only, started and stopped here):
-a fresh push, a run that pushes nothing, credentials through an authfile that never show, a registry that is down.
+a fresh push, a run that pushes nothing, check mode (reads the registry, pushes nothing), credentials through an
+authfile that never show, a registry that is down.
 
 The tests run in order on one build of base and os: the images' names hold the registry's address, so every
 registry of this file listens on the same port (restarted with auth, then stopped).
@@ -163,6 +164,34 @@ def test_second_run_pushes_nothing(setup):
         == [("up to date", "pushed: up to date")] * 2
     assert recap(result.stdout)["changed"] == 0
     assert before == dict((name, registry_config_digest(setup, name)) for name in ("base", "os"))
+
+
+def check_run(setup):
+    result = ansible_playbook(REPO / "build.yml", "tcib_tree=%s" % setup["tree"], "work_dir=%s" % setup["work"],
+                              "namespace=%s" % setup["namespace"], "registry=%s" % setup["registry"].address,
+                              "push=true", "tls_verify=false", check=True)
+    plan = json.loads((setup["work"] / "plan.json").read_text())
+    print(result.stdout[-3000:])
+    return result, dict((entry["name"], entry) for entry in plan["images"])
+
+
+def test_check_mode_reads_the_registry_and_pushes_nothing(setup):
+    registry = setup["registry"]
+    result, entries = check_run(setup)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert [entries[name]["push_status"] for name in ("base", "os")] == ["pushed: up to date"] * 2
+    assert recap(result.stdout)["changed"] == 0
+
+    # The same images against an empty registry: each would be pushed, and nothing is.
+    registry.stop()
+    registry.start("store-empty")
+    result, entries = check_run(setup)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert [(entries[name]["status"], entries[name]["push_status"]) for name in ("base", "os")] \
+        == [("up to date", "would push")] * 2
+    assert "manifest unknown" in entries["os"]["push_reason"]
+    assert recap(result.stdout)["changed"] == 1
+    assert registry.get("/v2/_catalog")["repositories"] == []
 
 
 def test_credentials_from_an_authfile_never_show(setup):

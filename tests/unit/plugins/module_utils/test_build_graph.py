@@ -207,10 +207,42 @@ def test_no_push_unless_asked_and_no_push_column(tmp_path):
     assert "PUSH" not in summary["table"]
 
 
-def test_check_mode_pushes_nothing(tmp_path):
+def test_check_mode_pushes_nothing_and_says_what_would_be_pushed(tmp_path):
     host = FakeHost()
-    build_graph.run_build_graph(params(write_plan(tmp_path, TREE)), host, check_mode=True)
+    plan = write_plan(tmp_path, TREE)
+    results, summary = build_graph.run_build_graph(params(plan), host, check_mode=True)
     assert not [event for event in host.log if event[0].startswith("push")]
+    assert [item["push_status"] for item in results] == [push.WOULD_PUSH] * 4
+    assert results[0]["push_reason"] == "pushed once built"
+    assert summary["push_counts"] == {push.WOULD_PUSH: 4}
+    assert "would push" in summary["table"]
+    assert build_graph.changed(results)
+    assert [entry["push_status"] for entry in json.load(open(plan))["images"]] == [push.WOULD_PUSH] * 4
+
+
+def test_check_mode_reads_the_registry_for_images_already_built(tmp_path):
+    host = FakeHost()
+    plan = write_plan(tmp_path, TREE)
+    build_graph.run_build_graph(params(plan, push=False), host)
+    # The registry holds base as built, another image under os's name, and nothing else.
+    host.remote[ref("base")] = host.images[ref("base")]["Id"]
+    host.remote[ref("os")] = "f" * 64
+    results, summary = build_graph.run_build_graph(params(plan), host, check_mode=True)
+    pushes = dict((item["name"], (item["push_status"], item["push_reason"])) for item in results)
+    assert pushes["base"] == (push.UP_TO_DATE, "the registry holds this image")
+    assert pushes["os"] == (push.WOULD_PUSH, "the registry holds another image under this name")
+    assert pushes["keystone"] == (push.WOULD_PUSH, "not read from the registry: manifest unknown")
+    assert not [event for event in host.log if event[0].startswith("push")]
+    assert summary["push_counts"] == {push.UP_TO_DATE: 1, push.WOULD_PUSH: 3}
+
+
+def test_check_mode_with_every_image_in_the_registry_changes_nothing(tmp_path):
+    host = FakeHost()
+    plan = write_plan(tmp_path, TREE)
+    build_graph.run_build_graph(params(plan), host)
+    results, _summary = build_graph.run_build_graph(params(plan), host, check_mode=True)
+    assert [item["push_status"] for item in results] == [push.UP_TO_DATE] * 4
+    assert not build_graph.changed(results)
 
 
 def test_refuses_local_names_and_a_missing_authfile_before_building(tmp_path):
