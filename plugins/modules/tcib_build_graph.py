@@ -37,7 +37,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Nothing is built or pushed; each image is reported as up to date or would be built, with the
+    description: >-
+      Nothing is built or pushed; each image is reported as up to date or would be built, with the
       reason, and the plan (C(plan.json), C(plan.dot)) is updated with those statuses. With O(push), the
       registry is read (not written) to report each image as C(would push) or C(pushed: up to date).
   diff_mode:
