@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.tcib.images.plugins.module_utils import graph, push, report
+from ansible_collections.tcib.images.plugins.module_utils import graph, push, report, workdir
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
@@ -22,6 +22,7 @@ from ansible_collections.tcib.images.plugins.module_utils.scheduler import Sched
 
 ARGUMENT_SPEC = dict(
     plan=dict(type="path", required=True),
+    plan_id=dict(type="str"),
     max_parallel=dict(type="int", default=0),
     force=dict(type="bool", default=False),
     timeout=dict(type="int", default=0),
@@ -82,11 +83,19 @@ def push_options(params, sleep=time.sleep):
 def run_build_graph(params, run, check_mode=False, on_event=None, buildah="buildah", podman="podman",
                     skopeo="skopeo", sleep=time.sleep):
     """Bring every image of the plan up to date (and pushed when asked); returns (results, summary dict)."""
+    work_dir = os.path.dirname(params["plan"])
+    # Alone in the work_dir until the summary is written: another run would plan over our contexts.
+    with workdir.exclusive(work_dir, "check run" if check_mode else "building"):
+        return _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
+
+
+def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep):
     plan_path = params["plan"]
     work_dir = os.path.dirname(plan_path)
     plan = report.read_json(plan_path)
     if not plan or "images" not in plan:
         raise ValueError("%s is not a plan written by tcib_plan" % plan_path)
+    workdir.check_plan_id(plan, plan_path, params.get("plan_id"))
     entries = plan["images"]
     check_push_params(params, entries)
     options = BuildOptions(

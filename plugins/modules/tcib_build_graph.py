@@ -54,9 +54,16 @@ attributes:
       is local, and runs this module otherwise.
 options:
   plan:
-    description: The C(plan.json) written by M(tcib.images.tcib_plan).
+    description: >-
+      The C(plan.json) written by M(tcib.images.tcib_plan). The run holds its directory's lock (see
+      M(tcib.images.tcib_plan)) and fails at once while another run plans or builds there.
     type: path
     required: true
+  plan_id:
+    description: >-
+      The C(plan_id) that M(tcib.images.tcib_plan) returned: a C(plan.json) of another id (written since by
+      another run in the same directory) is refused and nothing is built.
+    type: str
   max_parallel:
     description: Most builds at once; V(0) picks what the host can take (cores plus one, at most 6).
     type: int

@@ -22,7 +22,8 @@ description:
   - Fails with the file and key at fault on invalid YAML, an unknown C(tcib_) variable, a value of the
     wrong type or an undefined template variable; with the images and files involved on two images of one
     name, a cycle or a parent that does not exist; with the closest known names on an unknown selection.
-  - Writes the plan as C(plan.json) and a Graphviz C(plan.dot) in O(work_dir).
+  - Writes the plan as C(plan.json) and a Graphviz C(plan.dot) in O(work_dir), holding the work_dir's lock;
+    fails at once, naming the holder, while another run plans or builds in the same O(work_dir).
 author:
   - tcib.images contributors (@tcib-images)
 attributes:
@@ -190,6 +191,11 @@ plan_path:
   returned: success
   type: str
   sample: /var/tmp/tcib/plan.json
+plan_id:
+  description: Id of this plan, also in C(plan.json); M(tcib.images.tcib_build_graph) refuses a plan of another id.
+  returned: success
+  type: str
+  sample: 3f0c5b3f2d8a4f51a1a0f5e7a9d2c4b1
 names:
   description: Selected image names in build order.
   returned: success
@@ -210,6 +216,7 @@ from ansible_collections.tcib.images.plugins.module_utils.plan import (
 from ansible_collections.tcib.images.plugins.module_utils.report import write_json
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
+from ansible_collections.tcib.images.plugins.module_utils.workdir import WorkDirBusy, exclusive, new_plan_id
 
 
 def main():
@@ -251,18 +258,21 @@ def main():
         if p["config_file"]:
             config_names = names_from_config(load_file(p["config_file"]), p["prefix"])
         entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names)
-        assign_paths(entries, p["work_dir"])
-        changed = [] if module.check_mode else write_contexts(entries, p["work_dir"])
-    except (TreeError, VariableError) as exc:
+        plan_path = os.path.join(p["work_dir"], "plan.json")
+        plan_id = new_plan_id()
+        # Not while another run plans or builds here: it builds from these contexts and this plan.
+        with exclusive(p["work_dir"], "planning"):
+            assign_paths(entries, p["work_dir"])
+            changed = [] if module.check_mode else write_contexts(entries, p["work_dir"])
+            for entry in entries:
+                entry.pop("sources", None)
+            write_json(plan_path, dict(plan_document(entries), plan_id=plan_id))
+            with open(os.path.join(p["work_dir"], "plan.dot"), "w") as handle:
+                handle.write(plan_dot(entries))
+    except (TreeError, VariableError, WorkDirBusy) as exc:
         module.fail_json(msg=str(exc))
-    for entry in entries:
-        entry.pop("sources", None)
-    plan_path = os.path.join(p["work_dir"], "plan.json")
-    write_json(plan_path, plan_document(entries))
-    with open(os.path.join(p["work_dir"], "plan.dot"), "w") as handle:
-        handle.write(plan_dot(entries))
     module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries],
-                     plan_path=plan_path)
+                     plan_path=plan_path, plan_id=plan_id)
 
 
 if __name__ == "__main__":

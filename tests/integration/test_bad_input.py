@@ -1,5 +1,6 @@
 """Bad variable files stop the run with the file and key named, and tag no image."""
 
+import subprocess
 import uuid
 
 import pytest
@@ -58,3 +59,22 @@ def test_package_that_does_not_exist_fails_with_log_and_tags_nothing(tree, tmp_p
     finally:
         for name in images_named("localhost/%s/" % namespace):
             podman("rmi", name, check=False)
+
+
+def test_a_work_dir_in_use_by_another_run_is_refused(tree, tmp_path):
+    """Another run (here flock(1) holding the same lock) owns the work_dir: the run fails at planning,
+    naming the work_dir, and neither rewrites its plan nor builds."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "plan.json").write_text("the other run's plan")
+    holder = subprocess.Popen(["flock", "--exclusive", str(work / ".tcib-images.lock"), "sleep", "300"])
+    namespace = "%s-%s" % (TEST_NAMESPACE, uuid.uuid4().hex[:6])
+    try:
+        result = _build(tree, tmp_path, namespace)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode != 0
+    assert "work_dir %s is in use by another run" % work in result.stdout
+    assert (work / "plan.json").read_text() == "the other run's plan"
+    assert images_named("localhost/%s/" % namespace) == []

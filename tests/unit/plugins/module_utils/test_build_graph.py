@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ansible_collections.tcib.images.plugins.module_utils import build_graph, push
+from ansible_collections.tcib.images.plugins.module_utils import build_graph, push, workdir
 
 REGISTRY = "registry.example.com:5000"
 BASE_IMAGE = "docker.io/library/debian:13"
@@ -257,4 +257,27 @@ def test_refuses_local_names_and_a_missing_authfile_before_building(tmp_path):
     plan = write_plan(tmp_path / "other", TREE)
     with pytest.raises(ValueError, match="authfile /nonexistent/auth.json is not a file"):
         build_graph.run_build_graph(params(plan, authfile="/nonexistent/auth.json"), host)
+    assert not host.log
+
+
+def test_a_plan_replaced_by_another_run_is_refused_before_building(tmp_path):
+    host = FakeHost()
+    plan = write_plan(tmp_path, TREE)
+    data = json.load(open(plan))
+    data["plan_id"] = "theirs"
+    with open(plan, "w") as handle:
+        json.dump(data, handle)
+    with pytest.raises(ValueError, match="replaced by another run's plan after this run planned"):
+        build_graph.run_build_graph(params(plan, plan_id="ours"), host)
+    assert not host.log
+    results, _summary = build_graph.run_build_graph(params(plan, plan_id="theirs", push=False), host)
+    assert [item["status"] for item in results] == ["built"] * 4
+
+
+def test_a_run_is_refused_while_another_holds_the_work_dir(tmp_path):
+    host = FakeHost()
+    plan = write_plan(tmp_path, TREE)
+    with workdir.exclusive(os.path.dirname(plan), "building"):
+        with pytest.raises(workdir.WorkDirBusy, match="is in use by another run"):
+            build_graph.run_build_graph(params(plan), host)
     assert not host.log

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One run at a time in a work_dir.
+
+A work_dir holds one plan (``plan.json``), the build contexts it points at, and the summary. Two runs
+sharing it would plan over each other: the second run's plan rewrites Containerfiles that the first is
+building, and the first would build from the second's plan. So planning and building hold an exclusive
+lock on the work_dir (``flock``, released when the process ends, even killed), and each plan carries an
+id that the build checks: a plan replaced between the two tasks is refused, not built.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import errno
+import fcntl
+import os
+import time
+import uuid
+
+LOCK_NAME = ".tcib-images.lock"
+
+
+class WorkDirBusy(ValueError):
+    """Another run holds the work_dir."""
+
+
+def new_plan_id():
+    return uuid.uuid4().hex
+
+
+@contextlib.contextmanager
+def exclusive(work_dir, doing, clock=time.time):
+    """Hold the work_dir's lock while the block runs; raise WorkDirBusy at once if another run holds it.
+
+    ``doing`` (e.g. "building") is written into the lock file to tell the other run who holds it.
+    """
+    if not os.path.isdir(work_dir):
+        os.makedirs(work_dir)
+    path = os.path.join(work_dir, LOCK_NAME)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (IOError, OSError) as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+            raise WorkDirBusy("work_dir %s is in use by another run (%s): wait for it to end, or give this "
+                              "run a work_dir of its own" % (work_dir, holder))
+        os.ftruncate(fd, 0)
+        os.write(fd, ("pid %d, %s since %s\n" % (
+            os.getpid(), doing, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(clock())))).encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+def check_plan_id(plan, plan_path, expected):
+    """Refuse a plan that another run wrote after ours (``expected``: the id our plan task returned)."""
+    if expected and plan.get("plan_id") != expected:
+        raise ValueError("%s was replaced by another run's plan after this run planned; nothing was built: "
+                         "run again, and give concurrent runs a work_dir each" % plan_path)
