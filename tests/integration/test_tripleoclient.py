@@ -89,8 +89,10 @@ class Client(object):
         path = [part for part in env.get("PATH", "").split(os.pathsep) if part and Path(part) != VENV_BIN]
         env.update({
             "PATH": os.pathsep.join([str(venv / "bin"), str(bin_dir)] + path),
-            # The client writes ~/ansible.log and ~/.tripleo: keep them out of root's home.
+            # The client writes ~/.tripleo and its Ansible log (in the passwd home, whatever HOME says):
+            # keep them out of root's home.
             "HOME": str(home),
+            "ANSIBLE_LOG_PATH": str(home / "ansible.log"),
             "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
             "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".venv" / "collections"),
             "ANSIBLE_CALLBACK_PLUGINS": str(venv / "share" / "ansible" / "plugins" / "callback"),
