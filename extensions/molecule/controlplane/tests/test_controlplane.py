@@ -173,3 +173,27 @@ def test_each_service_runs_as_its_own_user(host):
              "nova-conductor": "nova", "nova-scheduler": "nova"}
     for container, user in users.items():
         assert host.run("podman exec tcib-cp-%s id -un" % container).stdout.strip() == user, container
+
+
+def test_conductor_health_follows_its_message_bus_connection(host):
+    """The images' amqp HEALTHCHECK: unhealthy while rabbitmq is away, healthy again once nova reconnects.
+    rabbitmq is restarted before the test ends, whatever happens."""
+    def healthy(container):
+        return host.run("podman healthcheck run tcib-cp-%s" % container).rc == 0
+
+    def wait_for(predicate, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(2)
+        return predicate()
+
+    assert healthy("nova-conductor") and healthy("nova-scheduler")
+    assert host.run("podman stop --time 30 tcib-cp-rabbitmq").rc == 0
+    try:
+        assert wait_for(lambda: not healthy("nova-conductor"), 30), "healthy without its message bus"
+        assert not healthy("nova-scheduler")
+    finally:
+        assert host.run("podman start tcib-cp-rabbitmq").rc == 0
+    assert wait_for(lambda: healthy("nova-conductor") and healthy("nova-scheduler"), 120), "did not reconnect"
