@@ -51,8 +51,9 @@ smoke: venv ## Build the CI subset, then smoke-test it (SMOKE_IMAGES=all checks 
 	TCIB_SMOKE_IMAGES=$(SMOKE_IMAGES) $(PY) -m pytest -q tests/smoke
 
 molecule: venv ## Molecule scenarios with testinfra verifiers
-	for scenario in $(MOLECULE_SCENARIOS); do \
-		PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test -s $$scenario || exit 1; done
+	for scenario in $(MOLECULE_SCENARIOS); do started=$$(date +%s); \
+		PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test -s $$scenario || exit 1; \
+		echo "molecule scenario $$scenario passed in $$(( $$(date +%s) - started )) s"; done
 
 clean:
 	rm -rf $(VENV)
