@@ -133,7 +133,7 @@ def extravars(args, cwd=None):
     cwd = cwd or os.getcwd()
     extra = {"work_dir": _absolute(args.work_dir or DEFAULT_WORK_DIR, cwd)}
     simple = (("base", "base_image"), ("distro", "distro"), ("tag", "tag"), ("prefix", "prefix"),
-              ("namespace", "namespace"), ("registry", "registry"), ("build_timeout", "build_timeout"),
+              ("namespace", "image_namespace"), ("registry", "registry"), ("build_timeout", "build_timeout"),
               ("jobs", "max_parallel"))
     for option, variable in simple:
         if getattr(args, option) is not None:
@@ -230,7 +230,7 @@ def list_images(args, root, extra, out=sys.stdout):
     base_image = extra.get("base_image") or "localhost/tcib/debian:%s" % release
     prefix = extra.get("prefix", "openstack")
     try:
-        settings = PlanSettings(base_image, extra.get("registry", "localhost"), extra.get("namespace", "tcib"),
+        settings = PlanSettings(base_image, extra.get("registry", "localhost"), extra.get("image_namespace", "tcib"),
                                 prefix, extra.get("tag", "latest"), extra.get("distro", "debian"),
                                 {v: k for k, v in RELEASES.items()}.get(release, release),
                                 extras=extra.get("tcib_extras"))

@@ -36,7 +36,7 @@ def extravars(*argv):
     (["--tag", "2026.1"], {"tag": "2026.1"}),
     (["--prefix", ""], {"prefix": ""}),
     (["--prefix", "os"], {"prefix": "os"}),
-    (["--namespace", "lab"], {"namespace": "lab"}),
+    (["--namespace", "lab"], {"image_namespace": "lab"}),
     (["--registry", "127.0.0.1:5000"], {"registry": "127.0.0.1:5000"}),
     (["--push"], {"push": True}),
     (["--authfile", "auth.json"], {"authfile": "/home/op/auth.json"}),
