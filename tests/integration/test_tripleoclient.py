@@ -265,3 +265,10 @@ def test_own_tree_through_extra_config_with_extras_and_errors(client, tmp_path):
     result = client.build(*(args + ["--work-dir", tmp_path / "w2"]))
     assert result.returncode != 0
     assert "%s: tcib_usr: unknown variable" % os_file in result.output
+
+    # build.yml's per-image overrides are refused by the role, not silently left out.
+    extra.write_text(extra.read_text() + "image_overrides:\n  leaf:\n    packages_append: [curl]\n")
+    os_file.write_text(os_file.read_text().replace("tcib_usr: root\n", ""))
+    result = client.build(*(args + ["--work-dir", tmp_path / "w3"]))
+    assert result.returncode != 0
+    assert "image_overrides and extra_config are settings of build.yml and tcib-build" in result.output
