@@ -7,7 +7,7 @@ COLLECTION_LINK := $(VENV)/collections/ansible_collections/tcib/images
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 # The images CI builds and smoke-tests (the full tree is the benchmark's job).
-CI_IMAGES ?= memcached,keystone,nova-api,neutron-server
+CI_IMAGES ?= memcached,keystone,glance-api,nova-api,neutron-server
 SMOKE_IMAGES ?= base,os,$(CI_IMAGES)
 # The molecule scenarios CI runs (extensions/molecule/).
 MOLECULE_SCENARIOS ?= default infra keystone controlplane

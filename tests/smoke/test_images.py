@@ -1,5 +1,6 @@
 """Smoke tests of built images, from each image's own tcib_meta.smoke: its command runs, it runs as the
-expected user, its key packages are installed, and it carries the labels that say what to mount.
+expected user, its key packages are installed, what tcib-stub keeps out is only an empty stand-in, and it
+carries the labels that say what to mount.
 
 The images checked are those named in TCIB_SMOKE_IMAGES (comma-separated, or `all` for every image of
 the tree); by default the subset CI builds. Each must already be built (`make build SERVICE=...`); a
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CI_SUBSET = ("base", "os", "memcached", "keystone", "nova-api", "neutron-server")  # as Makefile's CI_IMAGES
+CI_SUBSET = ("base", "os", "memcached", "keystone", "glance-api", "nova-api", "neutron-server")  # as Makefile's CI_IMAGES
 # Images of another run (e.g. the tree benchmark's namespace) can be checked with TCIB_SMOKE_NAMESPACE.
 IMAGE_PREFIX = "localhost/%s/openstack-" % os.environ.get("TCIB_SMOKE_NAMESPACE", "tcib")
 
@@ -43,6 +44,22 @@ def in_image(ref, *command, user=None):
     return podman(*argv, ref, *command)
 
 
+STUB_VERSION = "999:0-tcib.stub"
+
+
+def stubs(name):
+    """Packages that `tcib-stub` keeps out of the image, by its actions and its ancestors'."""
+    found = []
+    while name:
+        image = IMAGES[name]
+        for action in image.variables.get("tcib_actions") or []:
+            words = str(action.get("run", "")).split() if isinstance(action, dict) else []
+            if words[:1] == ["tcib-stub"]:
+                found += words[1:]
+        name = image.parent
+    return sorted(set(found))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_image(name):
     assert name in IMAGES, "%s is not an image of vars/tcib" % name
@@ -63,6 +80,11 @@ def test_image(name):
         listed = in_image(ref, "dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\\n", *packages)
         installed = set(line.split()[0] for line in listed.stdout.splitlines() if line.split()[1:2] == ["ii"])
         assert installed == set(packages), listed.stdout + listed.stderr
+    stubbed = stubs(name)
+    if stubbed:
+        listed = in_image(ref, "dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *stubbed)
+        assert listed.stdout.split() == [word for package in stubbed for word in (package, STUB_VERSION)], \
+            listed.stdout + listed.stderr
     labels = podman("image", "inspect", "--format", "{{json .Config.Labels}}", ref).stdout
     assert '"org.opencontainers.image.title":"openstack-%s"' % name in labels
     if meta.get("config"):
