@@ -40,3 +40,15 @@ def write_tree(tmp_path):
 
     root.mkdir()
     return write
+
+
+class Sleeps(list):
+    """A stand-in for time.sleep that records the delays asked for instead of waiting."""
+
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()

@@ -87,16 +87,6 @@ def entry(name, parent, containerfile=None, from_image=None, gather_sources=None
     }
 
 
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps():
-    return Sleeps()
-
-
 @pytest.fixture
 def options(sleeps):
     def make(**kwargs):

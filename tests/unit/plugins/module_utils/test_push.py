@@ -59,16 +59,6 @@ class FakeTools(object):
         return [argv for argv in self.calls if argv[1] == "push"]
 
 
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps():
-    return Sleeps()
-
-
 def pusher(tools, sleeps, **kwargs):
     kwargs.setdefault("retry_delay", 1.0)
     options = push.PushOptions(sleep=sleeps, jitter=lambda: 0.5, **kwargs)
