@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import shlex
-import socket
 import time
 import urllib.request
 import uuid
@@ -153,15 +152,8 @@ def test_a_boot_goes_through_conductor_and_scheduler_to_no_valid_host(host):
     assert [entry["id"] for entry in json.loads(body)["servers"] if entry["name"] == name] == [server]
 
 
-def test_keystonemiddleware_caches_tokens_in_memcached():
-    with socket.create_connection(("127.0.0.1", 21211), timeout=10) as conn:
-        conn.sendall(b"stats\r\n")
-        data = b""
-        while not data.endswith(b"END\r\n"):
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+def test_keystonemiddleware_caches_tokens_in_memcached(memcached):
+    data = memcached(21211, b"stats\r\n")
     stats = dict(line.split(" ")[1:3] for line in data.decode().splitlines() if line.startswith("STAT "))
     assert int(stats["cmd_set"]) > 0
     assert int(stats["curr_items"]) > 0

@@ -49,14 +49,7 @@ def test_rabbitmq_status_and_amqp_handshake(host):
     assert b"PLAIN" in frame
 
 
-def test_memcached_set_get_round_trip(host):
+def test_memcached_set_get_round_trip(memcached):
     value = uuid.uuid4().hex.encode()
-    with socket.create_connection(("127.0.0.1", 11311), timeout=10) as conn:
-        conn.sendall(b"set molecule 0 0 32\r\n" + value + b"\r\nget molecule\r\n")
-        data = b""
-        while not data.endswith(b"END\r\n"):
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+    data = memcached(11311, b"set molecule 0 0 32\r\n" + value + b"\r\nget molecule\r\n")
     assert data == b"STORED\r\nVALUE molecule 0 32\r\n" + value + b"\r\nEND\r\n"
