@@ -119,10 +119,15 @@ def setup(tmp_path_factory):
             podman("rmi", "-f", ref, check=False)
 
 
+def run_build_yml(setup, *extra, check=False):
+    """build.yml with push=true on this file's tree, work_dir, namespace and registry."""
+    return ansible_playbook(REPO / "build.yml", "tcib_tree=%s" % setup["tree"], "work_dir=%s" % setup["work"],
+                            "namespace=%s" % setup["namespace"], "registry=%s" % setup["registry"].address,
+                            "push=true", "tls_verify=false", "push_retry_delay=0.05", *extra, check=check)
+
+
 def build(setup, *extra):
-    result = ansible_playbook(REPO / "build.yml", "tcib_tree=%s" % setup["tree"], "work_dir=%s" % setup["work"],
-                              "namespace=%s" % setup["namespace"], "registry=%s" % setup["registry"].address,
-                              "push=true", "tls_verify=false", "push_retry_delay=0.05", *extra)
+    result = run_build_yml(setup, *extra)
     summary_path = setup["work"] / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {"images": []}
     images = dict((item["name"], item) for item in summary["images"])
@@ -167,9 +172,7 @@ def test_second_run_pushes_nothing(setup):
 
 
 def check_run(setup):
-    result = ansible_playbook(REPO / "build.yml", "tcib_tree=%s" % setup["tree"], "work_dir=%s" % setup["work"],
-                              "namespace=%s" % setup["namespace"], "registry=%s" % setup["registry"].address,
-                              "push=true", "tls_verify=false", check=True)
+    result = run_build_yml(setup, check=True)
     plan = json.loads((setup["work"] / "plan.json").read_text())
     print(result.stdout[-3000:])
     return result, dict((entry["name"], entry) for entry in plan["images"])
