@@ -62,6 +62,16 @@ def sql(host, query):
     return result.stdout
 
 
+def wait_for(predicate, seconds, interval=2):
+    """Call predicate until it is true or seconds have passed; its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
 def test_catalog_lists_every_service(host):
     services = openstack(host, "service", "list")
     assert {service["Type"] for service in services} == {"identity", "image", "placement", "compute"}
@@ -109,13 +119,14 @@ def test_nova_api_answers_server_list(host):
 def test_conductor_and_scheduler_report_up(host):
     """Both register through RPC over rabbitmq (the scheduler through the conductor) and then report in;
     a service that just started may take one report interval to appear."""
-    deadline = time.monotonic() + 60
-    while True:
-        services = {service["Binary"]: service for service in openstack(host, "compute", "service", "list")}
-        states = {binary: services.get(binary, {}).get("State") for binary in ("nova-conductor", "nova-scheduler")}
-        if set(states.values()) == {"up"} or time.monotonic() > deadline:
-            break
-        time.sleep(3)
+    services = {}
+
+    def both_up():
+        services.update((service["Binary"], service) for service in openstack(host, "compute", "service", "list"))
+        return all(services.get(binary, {}).get("State") == "up" for binary in ("nova-conductor", "nova-scheduler"))
+
+    wait_for(both_up, 60, interval=3)
+    states = {binary: services.get(binary, {}).get("State") for binary in ("nova-conductor", "nova-scheduler")}
     assert states == {"nova-conductor": "up", "nova-scheduler": "up"}, services
     assert {services[binary]["Status"] for binary in states} == {"enabled"}
 
@@ -137,12 +148,11 @@ def test_a_boot_goes_through_conductor_and_scheduler_to_no_valid_host(host):
     assert status == 202
     server = json.loads(body)["server"]["id"]
 
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        state = sql(host, "SELECT vm_state FROM nova_cell0.instances WHERE uuid = '%s'" % server).strip()
-        if state == "error":
-            break
-        time.sleep(2)
+    def cell0_state():
+        return sql(host, "SELECT vm_state FROM nova_cell0.instances WHERE uuid = '%s'" % server).strip()
+
+    wait_for(lambda: cell0_state() == "error", 120)
+    state = cell0_state()
     assert state == "error", "the boot did not reach the scheduler's verdict in cell0"
     fault = sql(host, "SELECT message FROM nova_cell0.instance_faults WHERE instance_uuid = '%s'" % server)
     assert "No valid host was found" in fault
@@ -172,14 +182,6 @@ def test_conductor_health_follows_its_message_bus_connection(host):
     rabbitmq is restarted before the test ends, whatever happens."""
     def healthy(container):
         return host.run("podman healthcheck run tcib-cp-%s" % container).rc == 0
-
-    def wait_for(predicate, seconds):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(2)
-        return predicate()
 
     assert healthy("nova-conductor") and healthy("nova-scheduler")
     assert host.run("podman stop --time 30 tcib-cp-rabbitmq").rc == 0
