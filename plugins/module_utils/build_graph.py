@@ -17,7 +17,7 @@ from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptPro
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
 from ansible_collections.tcib.images.plugins.module_utils.plan import plan_dot
-from ansible_collections.tcib.images.plugins.module_utils.provenance import PackageVersions, TreeOrigin
+from ansible_collections.tcib.images.plugins.module_utils.provenance import TreeOrigin
 from ansible_collections.tcib.images.plugins.module_utils.scheduler import Scheduler
 
 ARGUMENT_SPEC = dict(
@@ -46,6 +46,7 @@ ARGUMENT_SPEC = dict(
     push_parallel=dict(type="int", default=0),
     authfile=dict(type="path"),
     tls_verify=dict(type="bool", default=True),
+    package_index=dict(type="path"),
 )
 
 # Statuses after which an image is pushed: it exists under its final name.
@@ -103,7 +104,9 @@ def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
         retry_delay=params["retry_delay"], package_cache=params.get("package_cache"),
         volumes=params["volumes"], build_args=params["build_args"], labels=params["labels"],
         isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"],
-        origin=TreeOrigin(run, params.get("tree"), params.get("revision"), params.get("source")))
+        origin=TreeOrigin(run, params.get("tree"), params.get("revision"), params.get("source")),
+        candidates=read_package_index(params.get("package_index")),
+        distro=plan.get("distro", "debian"), release=plan.get("release", "13"))
     proxy = None
     if params.get("package_proxy") and params.get("package_cache") and not check_mode:
         proxy = AptProxy(os.path.join(params["package_cache"], "mirror"), params["proxy_hosts"])
@@ -111,6 +114,8 @@ def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
         handle, conf = tempfile.mkstemp(prefix="apt-proxy-", suffix=".conf", dir=work_dir)
         with os.fdopen(handle, "w") as out:
             out.write('Acquire::http::Proxy "http://127.0.0.1:%d";\n' % proxy.start())
+            # https sources are fetched directly: the proxy only relays plain http.
+            out.write('Acquire::https::Proxy "DIRECT";\n')
         os.chmod(conf, 0o644)
         options.run_volumes.append("%s:/etc/apt/apt.conf.d/00tcib-proxy:ro" % conf)
     try:
@@ -119,6 +124,16 @@ def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
         if proxy:
             proxy.stop()
             os.unlink(conf)
+
+
+def read_package_index(path):
+    """The candidates of the package index tcib_base_image read this run; None when none is given."""
+    if not path:
+        return None
+    index = report.read_json(path)
+    if not index or "candidates" not in index:
+        raise ValueError("%s is not a package index written by tcib_base_image" % path)
+    return index["candidates"]
 
 
 def push_log_path(entry):
@@ -135,9 +150,6 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
     work_dir = os.path.dirname(plan_path)
     entries = plan["images"]
     by_name = dict((entry["name"], entry) for entry in entries)
-    roots = [entry["from"] for entry in entries if not entry.get("parent")]
-    versions = PackageVersions(run, podman, roots[0], [entry.get("package") for entry in entries],
-                               os.path.join(work_dir, "apt-lists"), options.run_volumes) if roots else None
     on_event = on_event or (lambda kind, name, result, counts: None)
     finished = []
     pushed = []
@@ -174,9 +186,7 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
             if pool and result.get("status") in PUSHABLE and result.get("image_id"):
                 pool.submit(name, result["image"], result["image_id"], push_log_path(by_name[name]))
 
-    if versions and versions.lists_dir and not os.path.isdir(versions.lists_dir):
-        os.makedirs(versions.lists_dir)
-    image_builder = ImageBuilder(Builder(run, buildah, podman), entries, options, on_build, versions)
+    image_builder = ImageBuilder(Builder(run, buildah, podman), entries, options, on_build)
     parents = dict((entry["name"], entry.get("parent")) for entry in entries)
     names = [entry["name"] for entry in entries]
     summary_path = os.path.join(work_dir, "summary.json")
@@ -218,12 +228,15 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
         summary["push_parallel"] = pool_workers(params)
     if proxy:
         summary["package_proxy"] = proxy.stats.as_dict()
+    if options.candidates is not None:
+        summary["pending_updates"] = dict((result["name"], result["pending_updates"]) for result in results
+                                          if result.get("pending_updates"))
     if check_mode:
         by_name = dict((result["name"], result) for result in results)
         for entry in entries:
             entry["status"] = by_name[entry["name"]]["status"]
             entry["reason"] = by_name[entry["name"]].get("reason")
-            for key in ("push_status", "push_reason"):
+            for key in ("push_status", "push_reason", "pending_updates"):
                 if key in by_name[entry["name"]]:
                     entry[key] = by_name[entry["name"]][key]
         report.write_json(plan_path, plan)

@@ -16,8 +16,19 @@ import os
 import time
 import uuid
 
+from ansible_collections.tcib.images.plugins.module_utils import sbom as boms
+
 LOG_TAIL_LINES = 40
 TEMP_REPOSITORY = "localhost/tcib-build-in-progress"
+# Working containers of this collection are named so, to be told apart from anyone else's.
+CONTAINER_PREFIX = "tcib-images-"
+VERSION_LABEL = "org.opencontainers.image.version"
+
+
+def image_labels(info):
+    """The labels of ``podman image inspect`` output (either layout), {} for no image."""
+    info = info or {}
+    return (info.get("Config") or {}).get("Labels") or info.get("Labels") or {}
 
 
 class BuildError(Exception):
@@ -33,7 +44,9 @@ class BuildRequest(object):
 
     def __init__(self, image, context_dir, containerfile=None, log_path=None, build_args=None,
                  labels=None, volumes=None, isolation=None, network="host", image_format="docker",
-                 timeout=None, extra_args=None):
+                 timeout=None, extra_args=None, bill=None):
+        # A BillOfMaterials to write into the image after its build (None: none).
+        self.bill = bill
         self.image = image
         self.context_dir = context_dir
         self.containerfile = containerfile or os.path.join(context_dir, "Containerfile")
@@ -46,6 +59,17 @@ class BuildRequest(object):
         self.image_format = image_format
         self.timeout = timeout
         self.extra_args = extra_args or []
+
+
+class BillOfMaterials(object):
+    """Where an image's bill of materials goes outside the image, and what it names."""
+
+    def __init__(self, keep_path=None, package=None, distro="debian", release="13"):
+        self.keep_path = keep_path
+        # The image's main package: its installed version becomes org.opencontainers.image.version.
+        self.package = package
+        self.distro = distro
+        self.release = release
 
 
 def _pairs(flag, mapping):
@@ -74,6 +98,16 @@ def build_command(buildah, request, temp_ref, iidfile):
         # coreutils timeout: TERM first so buildah can clean up, KILL if it does not.
         argv = ["timeout", "--kill-after=30", str(int(request.timeout))] + argv
     return argv
+
+
+def _write_atomically(path, text):
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory)
+    temporary = "%s.%s.part" % (path, uuid.uuid4().hex[:8])
+    with open(temporary, "w") as handle:
+        handle.write(text)
+    os.rename(temporary, path)
 
 
 def log_tail(path, lines=LOG_TAIL_LINES):
@@ -130,12 +164,80 @@ class Builder(object):
         with open(iidfile) as handle:
             image_id = handle.read().strip().split(":")[-1]
         os.unlink(iidfile)
+        if request.bill is not None:
+            try:
+                image_id = self.add_bill_of_materials(image_id, request.image, request.bill, result)
+            except BuildError:
+                self._forget(temp_ref)
+                raise
         self._must(["tag", image_id, request.image], result)
         self._forget(temp_ref)
         info = self.inspect(image_id) or {}
         result.update({"image_id": image_id, "size": info.get("Size"),
-                       "labels": (info.get("Config") or {}).get("Labels") or info.get("Labels") or {}})
+                       "labels": image_labels(info)})
         return result
+
+    def add_bill_of_materials(self, image_id, name, bill, result):
+        """Commit a layer holding the image's bill of materials (read from its dpkg database), with
+        labels naming it, on top of ``image_id``; returns the new image's id. Also kept at bill.keep_path."""
+        container = "%s%s" % (CONTAINER_PREFIX, uuid.uuid4().hex[:12])
+        self._must(["from", "--pull-never", "--name", container, image_id], result)
+        try:
+            mount = self._must(["mount", container], result).strip()
+            try:
+                with open(os.path.join(mount, "var/lib/dpkg/status"), errors="replace") as handle:
+                    packages = boms.parse_status(handle.read())
+            except (IOError, OSError):
+                packages = []
+            serial = uuid.uuid4()
+            text = boms.document(name, packages, bill.distro, bill.release, serial)
+            target = os.path.join(mount, boms.PATH.lstrip("/"))
+            if not os.path.isdir(os.path.dirname(target)):
+                os.makedirs(os.path.dirname(target))
+            with open(target, "w") as handle:
+                handle.write(text)
+            os.chmod(target, 0o644)
+            if bill.keep_path:
+                _write_atomically(bill.keep_path, text)
+            labels = {boms.LABEL_FORMAT: boms.FORMAT, boms.LABEL_PATH: boms.PATH, boms.LABEL_SERIAL: "urn:uuid:%s" % serial}
+            version = dict((p["name"], p["version"]) for p in packages).get(bill.package)
+            if version:
+                labels[VERSION_LABEL] = version
+            self._must(["config"] + _pairs("--label", labels) + [container], result)
+            committed = self._must(["commit", "--quiet", "--format", "docker", container], result)
+        finally:
+            self.run([self.buildah, "rm", container])
+        result["bill_of_materials"] = bill.keep_path
+        result["packages"] = len(packages)
+        # The image without the bill keeps only the temporary name, and goes with it.
+        return committed.strip().splitlines()[-1].split(":")[-1]
+
+    def installed_packages(self, info, keep_path=None):
+        """{package: version} from an image's bill of materials (its copy at keep_path when that is the
+        image's own, else read from the image and kept there); None when the image has none."""
+        serial = image_labels(info).get(boms.LABEL_SERIAL)
+        if not serial:
+            return None
+        try:
+            with open(keep_path) as handle:
+                text = handle.read()
+            if boms.serial_of(text) == serial:
+                return boms.installed(text)
+        except (IOError, OSError, TypeError, ValueError):
+            pass
+        rc, out, _err = self.run([self.podman, "image", "mount", info["Id"]])
+        if rc != 0:
+            return None
+        try:
+            with open(os.path.join(out.strip(), boms.PATH.lstrip("/"))) as handle:
+                text = handle.read()
+        except (IOError, OSError):
+            return None
+        finally:
+            self.run([self.podman, "image", "unmount", info["Id"]])
+        if keep_path:
+            _write_atomically(keep_path, text)
+        return boms.installed(text)
 
     def pull(self, ref):
         rc, out, err = self.run([self.podman, "pull", "--quiet", ref])
@@ -151,6 +253,7 @@ class Builder(object):
         rc, out, err = self.run([self.buildah] + args)
         if rc != 0:
             raise BuildError("buildah %s failed: %s" % (" ".join(args), (err or out).strip()), result)
+        return out
 
     def _forget(self, temp_ref):
         # Removes only the temporary name (the image stays when the final tag holds it).

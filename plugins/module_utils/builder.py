@@ -17,7 +17,9 @@ import time
 
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils import pkgcache, provenance
-from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError, BuildRequest
+from ansible_collections.tcib.images.plugins.module_utils.aptindex import describe_pending, pending_updates
+from ansible_collections.tcib.images.plugins.module_utils.buildah import (
+    BillOfMaterials, BuildError, BuildRequest, image_labels)
 
 TRANSIENT_MARKERS = (
     "Temporary failure resolving", "Could not resolve", "Could not connect to", "Connection timed out",
@@ -43,9 +45,15 @@ def is_transient(log_text):
 class BuildOptions(object):
     def __init__(self, force=False, check=False, timeout=0, retries=2, retry_delay=5.0, package_cache=None,
                  volumes=None, build_args=None, labels=None, isolation=None, network="host",
-                 image_format="docker", sleep=time.sleep, origin=None):
+                 image_format="docker", sleep=time.sleep, origin=None, candidates=None, distro="debian",
+                 release="13"):
         # Where the tree comes from (provenance.TreeOrigin), read when the first image is built.
         self.origin = origin
+        # {package: version apt would install today}, or None when updates are not checked.
+        self.candidates = candidates
+        # Named in each package URL of the bills of materials.
+        self.distro = distro
+        self.release = release
         # Mounts that serve a build but do not decide its content (the package proxy's apt setting).
         self.run_volumes = []
         self.force = force
@@ -66,10 +74,8 @@ class BuildOptions(object):
 class ImageBuilder(object):
     """Callable per image name, for the scheduler. Remembers the image ids it produced."""
 
-    def __init__(self, builder, entries, options, on_build=None, versions=None):
+    def __init__(self, builder, entries, options, on_build=None):
         self.builder = builder
-        # Looks up the main package's version for the provenance labels of what is built.
-        self.versions = versions
         # Told (name, reason) when a real build starts: up-to-date images are not news.
         self.on_build = on_build or (lambda name, reason: None)
         self.entries = dict((entry["name"], entry) for entry in entries)
@@ -100,35 +106,52 @@ class ImageBuilder(object):
                                      self.options.build_args, self.options.labels, self.options.volumes,
                                      from_id)
 
+    def pending(self, entry, existing):
+        """Packages of an existing image with newer candidates ([] when unchecked); None without a bill."""
+        if self.options.candidates is None or existing is None:
+            return []
+        installed = self.builder.installed_packages(existing, entry.get("sbom_path"))
+        if installed is None:
+            return None
+        return pending_updates(installed, self.options.candidates)
+
     def decide(self, entry):
-        """(needed, reason, digest, existing image info) for one image."""
+        """(needed, reason, digest, existing image info, pending updates) for one image."""
         parent = entry.get("parent")
         existing = self.builder.inspect(entry["image"])
+        pending = self.pending(entry, existing)
         if parent in self.would_build:
-            return True, "parent %s would be rebuilt" % parent, None, existing
+            return True, "parent %s would be rebuilt" % parent, None, existing, pending
         from_id = self._from_id(entry)
         if from_id is None:
-            return True, "FROM image %s is not present" % entry["from"], None, existing
+            return True, "FROM image %s is not present" % entry["from"], None, existing, pending
         wanted = self.inputs_digest(entry, from_id)
-        labels = ((existing or {}).get("Config") or {}).get("Labels") or (existing or {}).get("Labels") or {}
+        labels = image_labels(existing)
         if self.options.force:
-            return True, "forced", wanted, existing
+            return True, "forced", wanted, existing, pending
         if existing is None:
-            return True, "not built yet", wanted, existing
+            return True, "not built yet", wanted, existing, pending
         if labels.get(digests.LABEL) != wanted:
-            return True, "inputs changed" if labels.get(digests.LABEL) else "no inputs digest", wanted, existing
-        return False, "inputs unchanged", wanted, existing
+            reason = "inputs changed" if labels.get(digests.LABEL) else "no inputs digest"
+            return True, reason, wanted, existing, pending
+        if pending is None:
+            return True, "no bill of materials", wanted, existing, pending
+        if pending:
+            return True, "updates: " + describe_pending(pending), wanted, existing, pending
+        return False, "inputs unchanged", wanted, existing, pending
 
     def __call__(self, name):
         entry = self.entries[name]
         started = time.time()
         result = {"name": name, "image": entry["image"], "log_path": entry.get("log_path")}
         try:
-            needed, reason, wanted, existing = self.decide(entry)
+            needed, reason, wanted, existing, pending = self.decide(entry)
         except LookupError as exc:
             result.update(status="failed", reason=str(exc), duration=round(time.time() - started, 1))
             return result
         result.update(reason=reason, digest=wanted)
+        if pending:
+            result["pending_updates"] = pending
         if not needed:
             self.ids[name] = existing["Id"]
             result.update(status="up to date", image_id=existing["Id"], size=existing.get("Size"),
@@ -165,7 +188,8 @@ class ImageBuilder(object):
     def _build_with_retries(self, entry, wanted, result):
         labels = dict(self.options.labels)
         revision, source = self.options.origin.get() if self.options.origin else (None, None)
-        labels.update(provenance.build_labels(self.versions, entry.get("package"), revision, source))
+        labels.update(provenance.build_labels(revision, source))
+        bill = BillOfMaterials(entry.get("sbom_path"), entry.get("package"), self.options.distro, self.options.release)
         labels[digests.LABEL] = wanted
         attempt = 0
         while True:
@@ -178,7 +202,7 @@ class ImageBuilder(object):
             request = BuildRequest(entry["image"], entry["context_dir"], entry.get("containerfile_path"),
                                    entry["log_path"], self.options.build_args, labels, volumes,
                                    self.options.isolation, self.options.network, self.options.image_format,
-                                   self.options.timeout)
+                                   self.options.timeout, bill=bill)
             try:
                 return self.builder.build(request)
             except BuildError as exc:

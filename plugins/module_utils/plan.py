@@ -235,7 +235,8 @@ def make_plan(root, settings, services=None, include=None, exclude=None, config_
 def plan_document(entries):
     """The plan as plain data for plan.json: what would be built, from what, in which order."""
     keep = ("name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources", "package",
-            "context_dir", "containerfile_path", "vars_path", "log_path", "status", "reason")
+            "context_dir", "containerfile_path", "vars_path", "log_path", "sbom_path", "status", "reason",
+            "pending_updates")
     return {"images": [dict((key, entry[key]) for key in keep if key in entry) for entry in entries]}
 
 
@@ -262,6 +263,7 @@ def assign_paths(entries, work_dir):
         entry["containerfile_path"] = os.path.join(context_dir, "Containerfile")
         entry["vars_path"] = os.path.join(context_dir, "%s-vars.yaml" % entry["name"])
         entry["log_path"] = os.path.join(context_dir, "%s-build.log" % entry["name"])
+        entry["sbom_path"] = os.path.join(context_dir, "%s.sbom.json" % entry["name"])
 
 
 def write_contexts(entries, work_dir):

@@ -10,10 +10,12 @@ __metaclass__ = type
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.tcib.images.plugins.module_utils.discovery import YAML_IMPORT_ERROR
+from ansible_collections.tcib.images.plugins.module_utils.sbom import CYCLONEDX_IMPORT_ERROR
 from ansible_collections.tcib.images.plugins.module_utils.variables import JINJA2_IMPORT_ERROR
 
 
 def check_libraries(module):
-    for library, error in (("PyYAML", YAML_IMPORT_ERROR), ("Jinja2", JINJA2_IMPORT_ERROR)):
+    for library, error in (("PyYAML", YAML_IMPORT_ERROR), ("Jinja2", JINJA2_IMPORT_ERROR),
+                           ("cyclonedx-python-lib", CYCLONEDX_IMPORT_ERROR)):
         if error:
             module.fail_json(msg=missing_required_lib(library), exception=error)

@@ -28,6 +28,11 @@ description:
     the local image id, the registry already holds the image and nothing is pushed. Failed pushes are
     retried with exponential backoff and jitter; an image whose push still fails fails the task at the end,
     naming the registry, and stays tagged locally.
+  - With O(package_index), an image whose digest matches is still rebuilt, with its descendants, when a package
+    it holds has a newer version in the apt sources (read from its bill of materials); the reason names the
+    packages. Every built image gets a bill of materials (CycloneDX 1.6 JSON of its installed packages) at
+    C(/usr/share/tcib/sbom.cdx.json), with labels C(tcib.images.sbom.format), C(tcib.images.sbom.path) and
+    C(tcib.images.sbom.serial), and a copy next to its Containerfile (C(<image>.sbom.json)).
   - Writes C(summary.json) next to the plan. When run on the controller (local connection) the action
     plugin prints progress lines as images start and finish.
 author:
@@ -141,6 +146,12 @@ options:
     description: Require HTTPS and verify the registry's certificate.
     type: bool
     default: true
+  package_index:
+    description:
+      - The package index that M(tcib.images.tcib_base_image) wrote this run (C(package-index.json)). When
+        given, images with pending updates are rebuilt and every image's pending updates are reported (in
+        check mode too). Without it, updates are not checked.
+    type: path
   tree:
     description:
       - The variable tree's directory. When it is in a git checkout, its commit and remote become the
@@ -237,6 +248,11 @@ images:
     push_log:
       description: Push log (commands and their output, credentials masked).
       type: str
+    pending_updates:
+      description: With O(package_index), the image's packages that have newer versions (before a rebuild).
+      type: list
+      elements: dict
+      sample: [{package: libssl3t64, installed: 3.5.1-1, candidate: 3.5.1-1+deb13u1}]
 counts:
   description: Number of images per status.
   returned: always
@@ -268,6 +284,10 @@ push_counts:
   returned: when O(push) is true
   type: dict
   sample: {pushed: 2, "pushed: up to date": 2}
+pending_updates:
+  description: With O(package_index), the packages with pending updates, by image name.
+  returned: when O(package_index) is given
+  type: dict
 push_parallel:
   description: Most pushes at once.
   returned: when O(push) is true

@@ -186,6 +186,9 @@ images:
     log_path:
       description: Where the build log of this image goes.
       type: str
+    sbom_path:
+      description: Where the image's bill of materials (CycloneDX JSON) is kept once it is built.
+      type: str
 plan_path:
   description: Path of C(plan.json), the input of M(tcib.images.tcib_build_graph).
   returned: success
@@ -266,7 +269,8 @@ def main():
             changed = [] if module.check_mode else write_contexts(entries, p["work_dir"])
             for entry in entries:
                 entry.pop("sources", None)
-            write_json(plan_path, dict(plan_document(entries), plan_id=plan_id))
+            write_json(plan_path, dict(plan_document(entries), plan_id=plan_id, distro=p["distro"],
+                                       release=p["release"]))
             with open(os.path.join(p["work_dir"], "plan.dot"), "w") as handle:
                 handle.write(plan_dot(entries))
     except (TreeError, VariableError, WorkDirBusy) as exc:

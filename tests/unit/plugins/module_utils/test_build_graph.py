@@ -5,6 +5,7 @@
 
 import json
 import os
+import tempfile
 import threading
 import time
 
@@ -14,6 +15,11 @@ from ansible_collections.tcib.images.plugins.module_utils import build_graph, pu
 
 REGISTRY = "registry.example.com:5000"
 BASE_IMAGE = "docker.io/library/debian:13"
+DPKG_STATUS = """Package: base-files
+Status: install ok installed
+Architecture: amd64
+Version: 13.8
+"""
 # Long enough for a scheduling bug to show, short enough that a failing test ends quickly.
 WAIT = 5.0
 
@@ -35,6 +41,7 @@ class FakeHost(object):
         self.before_build = {}
         self.before_push = {}
         self.counter = 0
+        self.containers = {}
 
     def _record(self, *event):
         with self.lock:
@@ -60,7 +67,32 @@ class FakeHost(object):
             return 1, "", "manifest unknown"
         if tool == "buildah" and verb == "push":
             return self._push(argv)
+        if tool == "buildah" and verb in ("from", "mount", "config", "commit", "rm"):
+            return self._bill_step(verb, argv)
         return 127, "", "unexpected %s" % argv
+
+    def _bill_step(self, verb, argv):
+        """The steps that add a bill of materials: a working container, its mount, labels, a commit."""
+        if verb == "from":
+            self.containers[argv[argv.index("--name") + 1]] = {"from": argv[-1], "labels": {}}
+            return 0, argv[argv.index("--name") + 1] + "\n", ""
+        container = self.containers[argv[-1]]
+        if verb == "mount":
+            root = tempfile.mkdtemp(prefix="fake-mount-")
+            os.makedirs(os.path.join(root, "var/lib/dpkg"))
+            with open(os.path.join(root, "var/lib/dpkg/status"), "w") as handle:
+                handle.write(DPKG_STATUS)
+            return 0, root + "\n", ""
+        if verb == "config":
+            container["labels"].update(argv[i + 1].split("=", 1) for i, arg in enumerate(argv) if arg == "--label")
+            return 0, "", ""
+        if verb == "commit":
+            base = self.images[container["from"]]
+            labels = dict((base.get("Config") or {}).get("Labels") or {}, **container["labels"])
+            image_id = "c" + base["Id"][1:]
+            self.images[image_id] = {"Id": image_id, "Size": 11, "Config": {"Labels": labels}}
+            return 0, image_id + "\n", ""
+        return 0, "", ""
 
     def _build(self, argv):
         temp = argv[argv.index("--tag") + 1]

@@ -202,7 +202,8 @@ def test_plan_document_keeps_plain_plan_keys(tree, settings, tmp_path):
     entries[0].update(status="would build", reason="not built yet")
     document = plan_document(entries)
     first = document["images"][0]
-    assert set(first) == keys | {"context_dir", "containerfile_path", "vars_path", "log_path", "status", "reason"}
+    assert set(first) == keys | {"context_dir", "containerfile_path", "vars_path", "log_path", "sbom_path",
+                                 "status", "reason"}
     assert first["context_dir"] == str(tmp_path / "work" / "base")
     assert first["status"] == "would build"
     for image in document["images"]:

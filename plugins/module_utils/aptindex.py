@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read the package indices of the configured apt sources: what version of each package apt
+would install today (its candidate).
+
+Each suite's ``InRelease`` is fetched once per run through the package proxy and verified
+with gpgv against the source's key; only the signed text is trusted. The ``Packages``
+files it lists are fetched (by hash where the archive offers it), checked against their
+SHA256 and parsed once: the parsed index is kept under its hash, so a run where nothing
+changed reads three small files and some JSON. As apt does with default pins, the
+candidate is the highest version any source offers; suites marked ``NotAutomatic``
+without ``ButAutomaticUpgrades`` (backports) never provide one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import gzip
+import hashlib
+import json
+import lzma
+import os
+import platform
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlsplit
+    from urllib.request import ProxyHandler, build_opener
+except ImportError:  # pragma: no cover
+    HTTPError = URLError = Exception
+
+from ansible_collections.tcib.images.plugins.module_utils.aptsources import SourceError, fingerprint
+from ansible_collections.tcib.images.plugins.module_utils.debversion import compare
+
+DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+# Preferred compression of Packages files, as apt prefers them.
+COMPRESSIONS = ((".xz", lzma.decompress), (".gz", gzip.decompress), ("", lambda data: data))
+MACHINES = {"x86_64": "amd64", "aarch64": "arm64", "ppc64le": "ppc64el", "s390x": "s390x"}
+
+
+def host_architecture():
+    return MACHINES.get(platform.machine(), platform.machine())
+
+
+def parse_fields(text):
+    """A deb822 paragraph as {field: value}; continuation lines joined with newlines."""
+    fields, current = {}, None
+    for line in text.splitlines():
+        if not line.strip():
+            if fields:
+                break
+            continue
+        if line[0] in " \t" and current:
+            fields[current] += "\n" + line.strip()
+        elif ":" in line:
+            current, _, value = line.partition(":")
+            fields[current] = value.strip()
+    return fields
+
+
+def release_files(fields):
+    """{path: (sha256, size)} from a Release file's SHA256 field."""
+    files = {}
+    for line in fields.get("SHA256", "").splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            files[parts[2]] = (parts[0], int(parts[1]))
+    return files
+
+
+def parse_packages(text):
+    """{package: highest version} of a Packages file."""
+    versions = {}
+    name = version = None
+    for line in text.splitlines():
+        if line.startswith("Package: "):
+            name = line[9:].strip()
+        elif line.startswith("Version: "):
+            version = line[9:].strip()
+        elif not line and name:
+            if version and (name not in versions or compare(version, versions[name]) > 0):
+                versions[name] = version
+            name = version = None
+    if name and version and (name not in versions or compare(version, versions[name]) > 0):
+        versions[name] = version
+    return versions
+
+
+class Fetcher(object):
+    """Bytes of a URL: http through the package proxy (and its cache), https directly."""
+
+    def __init__(self, proxy=None, timeout=60):
+        self.proxy = proxy
+        self.timeout = timeout
+        self.opener = build_opener(ProxyHandler({}))
+
+    def get(self, url):
+        parts = urlsplit(url)
+        if self.proxy is not None and parts.scheme == "http":
+            with open(self.proxy.fetch(url, parts.hostname, parts.path), "rb") as handle:
+                return handle.read()
+        response = self.opener.open(url, timeout=self.timeout)
+        return response.read()
+
+
+def verify(run, inrelease, key, label, gpgv="gpgv", keyring=DEBIAN_KEYRING):
+    """The signed text of an InRelease file; raises SourceError when the signature does not verify."""
+    directory = tempfile.mkdtemp(prefix="tcib-gpgv-")
+    try:
+        if key:
+            keyring = os.path.join(directory, "key.gpg")
+            with open(keyring, "wb") as handle:
+                handle.write(key)
+        signed = os.path.join(directory, "InRelease")
+        with open(signed, "wb") as handle:
+            handle.write(inrelease)
+        rc, out, err = run([gpgv, "--quiet", "--keyring", keyring, "--output", "-", signed])
+    except OSError as exc:
+        raise SourceError("%s: cannot run gpgv to check its signature: %s" % (label, exc))
+    finally:
+        for name in os.listdir(directory):
+            os.unlink(os.path.join(directory, name))
+        os.rmdir(directory)
+    if rc != 0:
+        why = (err or "").strip().splitlines()
+        raise SourceError("%s: InRelease is not signed by %s (gpgv: %s)" % (
+            label, "its signed_by key" if key else "Debian's archive keyring", why[-1] if why else rc))
+    return out
+
+
+class IndexReader(object):
+    """Reads every source's indices; ``candidates()`` returns {package: version}."""
+
+    def __init__(self, run, sources, fetcher, cache_dir, arch=None, gpgv="gpgv", keyring=DEBIAN_KEYRING):
+        self.run = run
+        self.sources = sources
+        self.fetcher = fetcher
+        self.cache_dir = cache_dir
+        self.arch = arch or host_architecture()
+        self.gpgv = gpgv
+        self.keyring = keyring
+        self.lock = threading.Lock()
+
+    def _get(self, url, label, what):
+        try:
+            return self.fetcher.get(url)
+        except HTTPError as exc:
+            hint = " (an unsigned repository, or a wrong suite?)" if what == "InRelease" else ""
+            raise SourceError("%s: cannot fetch %s: %s %s%s" % (label, url, exc.code, exc.reason, hint))
+        except (URLError, OSError) as exc:
+            raise SourceError("%s: unreachable: cannot fetch %s: %s" % (label, url, getattr(exc, "reason", exc)))
+
+    def release(self, source, suite):
+        """The verified Release fields of one suite."""
+        label = source.label(suite)
+        base = "%s/dists/%s" % (source.uri, suite)
+        text = verify(self.run, self._get(base + "/InRelease", label, "InRelease"), source.key, label, self.gpgv, self.keyring)
+        fields = parse_fields(text)
+        if "SHA256" not in fields:
+            raise SourceError("%s: its InRelease lists no SHA256 sums" % label)
+        return fields
+
+    def _packages(self, source, suite, fields, component):
+        label = source.label(suite)
+        files = release_files(fields)
+        base = "%s/dists/%s" % (source.uri, suite)
+        for extension, decompress in COMPRESSIONS:
+            path = "%s/binary-%s/Packages%s" % (component, self.arch, extension)
+            if path not in files:
+                continue
+            sha256, _size = files[path]
+            cached = os.path.join(self.cache_dir, sha256 + ".json")
+            try:
+                with open(cached) as handle:
+                    return json.load(handle)
+            except (IOError, OSError, ValueError):
+                pass
+            url = base + "/" + path
+            if fields.get("Acquire-By-Hash", "").lower() == "yes":
+                url = "%s/%s/binary-%s/by-hash/SHA256/%s" % (base, component, self.arch, sha256)
+            data = self._get(url, label, path)
+            if hashlib.sha256(data).hexdigest() != sha256:
+                raise SourceError("%s: %s does not match the SHA256 its InRelease gives (a mirror in sync?)"
+                                  % (label, url))
+            versions = parse_packages(decompress(data).decode("utf-8", "replace"))
+            self._keep(cached, versions)
+            return versions
+        raise SourceError("%s: has no component %s for %s (its InRelease lists no %s/binary-%s/Packages)"
+                          % (label, component, self.arch, component, self.arch))
+
+    def _keep(self, path, versions):
+        if not os.path.isdir(self.cache_dir):
+            os.makedirs(self.cache_dir)
+        handle, temporary = tempfile.mkstemp(dir=self.cache_dir, prefix=".part-")
+        with os.fdopen(handle, "w") as out:
+            json.dump(versions, out)
+        os.rename(temporary, path)
+
+    def _suite(self, source, suite):
+        fields = self.release(source, suite)
+        automatic = fields.get("NotAutomatic", "").lower() != "yes" or \
+            fields.get("ButAutomaticUpgrades", "").lower() == "yes"
+        indices = [self._packages(source, suite, fields, component) for component in source.components]
+        return {"source": source.name, "suite": suite, "date": fields.get("Date"), "automatic": automatic,
+                "indices": indices}
+
+    def read(self):
+        """{"candidates": {package: version}, "releases": [...], "sources": fingerprint, "read_at": time}."""
+        suites = [(source, suite) for source in self.sources for suite in source.suites]
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(suites)))) as pool:
+            read = list(pool.map(lambda pair: self._suite(*pair), suites))
+        candidates = {}
+        for suite in read:
+            if not suite["automatic"]:
+                continue
+            for versions in suite.pop("indices"):
+                for name, version in versions.items():
+                    if name not in candidates or compare(version, candidates[name]) > 0:
+                        candidates[name] = version
+        for suite in read:
+            suite.pop("indices", None)
+        return {"candidates": candidates, "releases": read, "sources": fingerprint(self.sources),
+                "read_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def pending_updates(installed, candidates):
+    """[{package, installed, candidate}] for each installed package with a newer candidate."""
+    pending = []
+    for name, version in sorted(installed.items()):
+        candidate = candidates.get(name)
+        if candidate and compare(candidate, version) > 0:
+            pending.append({"package": name, "installed": version, "candidate": candidate})
+    return pending
+
+
+def describe_pending(pending, limit=4):
+    """``libssl3t64 3.5.1-1 -> 3.5.1-1+deb13u1, ... and 3 more``."""
+    words = ["%s %s -> %s" % (item["package"], item["installed"], item["candidate"]) for item in pending[:limit]]
+    if len(pending) > limit:
+        words.append("and %d more" % (len(pending) - limit))
+    return ", ".join(words)
