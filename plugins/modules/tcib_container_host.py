@@ -20,6 +20,9 @@ description:
     C(default_ulimits) to the host's hard limits.
   - Then proves the result with a real container (C(podman run)) and a real build step (C(buildah run)),
     and fails with their errors when either cannot run.
+  - With O(packages), first checks that those Debian packages are installed; when some are not, it only
+    returns them as RV(missing_packages) (for M(ansible.builtin.apt) to install) and configures nothing. One
+    module run on a prepared host, instead of a package check, a configuration and a directory task.
 author:
   - tcib.images contributors (@tcib-images)
 attributes:
@@ -48,6 +51,14 @@ options:
         boot. While it matches, the probe is not repeated. Under C(/run), so a reboot forgets it.
     type: path
     default: /run/tcib-images-host-probe
+  packages:
+    description: Debian packages the host needs; see RV(missing_packages).
+    type: list
+    elements: str
+    default: []
+  package_cache:
+    description: Directory shared by builds as their package cache, created (owned by root, mode 0755) when absent.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -76,6 +87,11 @@ path:
   description: The drop-in file.
   returned: always
   type: str
+missing_packages:
+  description: Those of O(packages) that are not installed; when not empty, nothing else was done.
+  returned: always
+  type: list
+  elements: str
 """
 
 import os
@@ -85,6 +101,24 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tcib.images.plugins.module_utils.host import (
     DROPIN_HEADER, dropin_text, probe_stamp, read_stamp, write_stamp, find_ulimits, host_facts, podman_probe, probe, probe_rootfs,
     runtime_settings, ulimit_candidates)
+
+
+def missing_packages(run, packages):
+    """Those of the packages dpkg does not have installed (dpkg-query answers in milliseconds)."""
+    if not packages:
+        return []
+    _rc, out, _err = run(["dpkg-query", "--show", "--showformat=${db:Status-Abbrev}${Package}\n"] + list(packages))
+    installed = set(line.split()[-1] for line in out.splitlines() if line.startswith("ii "))
+    return [package for package in packages if package not in installed]
+
+
+def make_package_cache(path, check_mode):
+    """Create the shared package cache directory; True when it was (or would be) created."""
+    if not path or os.path.isdir(path):
+        return False
+    if not check_mode:
+        os.makedirs(path, 0o755)
+    return True
 
 
 def decide(run, podman, facts):
@@ -114,22 +148,29 @@ def main():
             path=dict(type="path", default="/etc/containers/containers.conf.d/50-tcib-images.conf"),
             probe=dict(type="bool", default=True),
             stamp=dict(type="path", default="/run/tcib-images-host-probe"),
+            packages=dict(type="list", elements="str", default=[]),
+            package_cache=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     path = module.params["path"]
-    podman = module.get_bin_path("podman", required=True)
-    buildah = module.get_bin_path("buildah", required=True)
 
     def run(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
+    missing = missing_packages(run, module.params["packages"])
+    if missing:
+        module.exit_json(changed=False, missing_packages=missing, path=path, facts={}, settings={}, reasons=[])
+    podman = module.get_bin_path("podman", required=True)
+    buildah = module.get_bin_path("buildah", required=True)
+    made_cache = make_package_cache(module.params["package_cache"], module.check_mode)
 
     facts = host_facts()
     before = ""
     if os.path.exists(path):
         with open(path) as handle:
             before = handle.read()
-    result = dict(changed=False, facts=facts, path=path, settings={}, reasons=[])
+    result = dict(changed=made_cache, facts=facts, path=path, settings={}, reasons=[], missing_packages=[])
     # A drop-in of ours that already lets containers run is kept as it is. A probe that passed since
     # boot, with these settings and these binaries, is not repeated.
     stamp = probe_stamp(before, [podman, buildah])
@@ -144,8 +185,8 @@ def main():
     except RuntimeError as exc:
         module.fail_json(msg="this host cannot run containers: %s" % exc, **result)
     wanted = dropin_text(settings, reasons)
-    result.update(changed=before != wanted, settings=settings, reasons=reasons)
-    if result["changed"] and not module.check_mode:
+    result.update(changed=made_cache or before != wanted, settings=settings, reasons=reasons)
+    if before != wanted and not module.check_mode:
         if wanted:
             if not os.path.isdir(os.path.dirname(path)):
                 os.makedirs(os.path.dirname(path), 0o755)
@@ -157,7 +198,7 @@ def main():
     if module._diff:
         result["diff"] = dict(before=before, after=wanted, before_header=path, after_header=path)
     # In check mode a pending change means the probe would test stale settings.
-    if module.params["probe"] and not (module.check_mode and result["changed"]):
+    if module.params["probe"] and not (module.check_mode and before != wanted):
         errors = probe(run, podman, buildah)
         if errors:
             module.fail_json(msg="this host still cannot run containers: %s" % "; ".join(errors), **result)
