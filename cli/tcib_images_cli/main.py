@@ -86,6 +86,11 @@ def build_parser():
     ours.add_argument("--no-tls-verify", dest="tls_verify", action="store_false",
                       help="talk to the registry without TLS verification (a local test registry)")
     ours.add_argument("--list", action="store_true", help="list the selected images with their parents and exit")
+    ours.add_argument("--check-updates", dest="check_updates_only", action="store_true",
+                      help="build nothing; list each image's packages that have pending updates in the apt sources "
+                           "(exit code 100 when there are some, as dnf check-update)")
+    ours.add_argument("--no-check-updates", dest="check_updates", action="store_false", default=None,
+                      help="do not read the package indices (offline runs): only changed inputs rebuild")
     ours.add_argument("-v", "--verbose", action="count", default=0, help="more ansible output (repeatable)")
     return parser
 
@@ -165,6 +170,10 @@ def extravars(args, cwd=None):
             extra[flag] = True
     if not args.tls_verify:
         extra["tls_verify"] = False
+    if args.check_updates is False:
+        if args.check_updates_only:
+            raise UsageError("--check-updates and --no-check-updates exclude each other")
+        extra["check_updates"] = False
     return extra
 
 
@@ -183,8 +192,8 @@ def runner_kwargs(args, root, extra, private_data_dir, color=None):
     }
     if not (sys.stdout.isatty() if color is None else color):
         kwargs["envvars"]["ANSIBLE_NOCOLOR"] = "1"
-    if args.skip_build:
-        # Everything in check mode but the plan, which writes the Containerfiles (skip_build).
+    if args.skip_build or args.check_updates_only:
+        # Everything in check mode (with skip_build, but the plan, which writes the Containerfiles).
         kwargs["cmdline"] = "--check"
     if args.verbose:
         kwargs["verbosity"] = args.verbose
@@ -262,6 +271,10 @@ def read_summary(path, since):
         return None
 
 
+# As dnf check-update: there are updates to apply.
+PENDING_UPDATES = 100
+
+
 def run_playbook(args, root, extra):
     import ansible_runner
 
@@ -270,12 +283,20 @@ def run_playbook(args, root, extra):
         os.makedirs(private_data_dir)
     started = time.time() - 1
     runner = ansible_runner.run(**runner_kwargs(args, root, extra, private_data_dir))
-    summary_path = os.path.join(extra["work_dir"], "plan.json" if args.skip_build else "summary.json")
+    check_mode = args.skip_build or args.check_updates_only
+    summary_path = os.path.join(extra["work_dir"], "plan.json" if check_mode else "summary.json")
     summary = read_summary(summary_path, started)
-    code = outcome(runner.rc, summary, args.skip_build)
+    code = outcome(runner.rc, summary, check_mode)
     sys.stdout.flush()
+    if args.check_updates_only and code == 0:
+        index = read_summary(os.path.join(extra["work_dir"], "package-index.json"), started) or {}
+        _collection_importable(root)
+        from ansible_collections.tcib.images.plugins.module_utils.report import pending_updates_table
+        table = pending_updates_table(index.get("root"), summary)
+        print(table or "tcib-build: no pending updates")
+        code = PENDING_UPDATES if table else 0
     if summary is not None:
-        print("tcib-build: %s: %s" % ("plan" if args.skip_build else "summary", summary_path))
+        print("tcib-build: %s: %s" % ("plan" if check_mode else "summary", summary_path))
     print("tcib-build: %s (ansible-runner %s, exit code %d)" % ("ok" if code == 0 else "FAILED", runner.status, code))
     return code
 

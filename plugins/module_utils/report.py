@@ -72,12 +72,27 @@ def summary_table(results):
         if result.get("push_status") == "push failed":
             reason = result.get("push_reason") or reason
         rows.append(row + [reason])
-    columns = len(header) - 1
+    return format_rows(rows)
+
+
+def format_rows(rows):
+    """Rows of cells as aligned text; the last column is not padded."""
+    columns = len(rows[0]) - 1
     widths = [max(len(row[i]) for row in rows) for i in range(columns)]
     lines = []
     for row in rows:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:columns])) + "  " + row[-1])
     return "\n".join(line.rstrip() for line in lines)
+
+
+def pending_updates_table(root, plan):
+    """IMAGE, PACKAGE, INSTALLED, CANDIDATE for the root image (a package index's ``root``) and each image
+    of a plan or summary; "" when nothing is pending."""
+    rows = []
+    for entry in ([root] if root else []) + list((plan or {}).get("images", [])):
+        rows += [(entry["image"], item["package"], item["installed"], item["candidate"])
+                 for item in entry.get("pending_updates") or []]
+    return format_rows([("IMAGE", "PACKAGE", "INSTALLED", "CANDIDATE")] + rows) if rows else ""
 
 
 def counts_by_status(results, key="status"):

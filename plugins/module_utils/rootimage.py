@@ -92,10 +92,7 @@ class RootImage(object):
     def read_index(self, proxy):
         reader = aptindex.IndexReader(self.run, self.settings.sources, aptindex.Fetcher(proxy),
                                       os.path.join(self.settings.package_cache, "indices"))
-        index = reader.read()
-        path = os.path.join(self.settings.work_dir, INDEX_NAME)
-        report.write_json(path, index, compact=True)
-        return index, path
+        return reader.read()
 
     def decide(self, info, candidates):
         """(needed, reason, pending updates) for an existing or missing root image."""
@@ -127,7 +124,7 @@ class RootImage(object):
         # Its cache serves the index read; it listens only for mmdebstrap, when there is a build.
         proxy.open()
         try:
-            index, index_path = self.read_index(proxy) if self.check_updates else (None, None)
+            index = self.read_index(proxy) if self.check_updates else None
             candidates = index["candidates"] if index else None
             info = self.builder.inspect(settings.ref)
             if info is None and not settings.managed:
@@ -138,9 +135,14 @@ class RootImage(object):
                                      "a reachable registry serves, or leave base_image unset to build Debian %s "
                                      "from the mirror" % (settings.ref, settings.suite), {})
             needed, reason, pending = self.decide(info, candidates)
-            result = {"image": settings.ref, "reason": reason, "pending_updates": pending,
-                      "package_index": index_path, "proxy_hosts": aptsources.proxy_hosts(settings.sources),
+            result = {"image": settings.ref, "reason": reason, "pending_updates": pending, "package_index": None,
+                      "proxy_hosts": aptsources.proxy_hosts(settings.sources),
                       "releases": index["releases"] if index else []}
+            if index:
+                # With the root's own pending updates: what tcib-build --check-updates lists first.
+                index["root"] = {"image": settings.ref, "pending_updates": pending}
+                result["package_index"] = os.path.join(settings.work_dir, INDEX_NAME)
+                report.write_json(result["package_index"], index, compact=True)
             if not needed:
                 result.update(status="up to date", image_id=(info or {}).get("Id"), changed=False)
                 return result

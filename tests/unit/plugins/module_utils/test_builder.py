@@ -32,6 +32,7 @@ class FakeBuilder(object):
         self.forgotten = []
         self.failures = []  # BuildErrors to raise, one per build, before succeeding
         self.seen_volumes = []
+        self.holdings = {}
 
     def inspect(self, image):
         self.inspected.append(image)
@@ -62,6 +63,10 @@ class FakeBuilder(object):
 
     def forget_if_untagged(self, image_id):
         self.forgotten.append(image_id)
+
+    def installed_packages(self, info, keep_path=None):
+        """What each image 'holds': {package: version}, by image id (None: no bill of materials)."""
+        return self.holdings.get(info["Id"], {"libc6": "2.41-12"})
 
 
 def failure(log_tail, timed_out=False):
@@ -110,6 +115,35 @@ def run_all(builder, entries, opts):
 
 
 # --- up to date or not ---------------------------------------------------------------------------------
+
+def test_pending_updates_rebuild_the_image_and_through_its_id_its_children(fake, options):
+    run_all(fake, two_images(), options())
+    base_id = fake.images[ref("base")]["Id"]
+    fake.holdings[base_id] = {"libc6": "2.41-12", "libssl3t64": "3.5.1-1"}
+    candidates = {"libc6": "2.41-12", "libssl3t64": "3.5.1-1+deb13u1"}
+    _image_builder, checked = run_all(fake, two_images(), options(candidates=candidates, check=True))
+    assert [r["status"] for r in checked] == ["would build", "would build"]
+    assert checked[0]["pending_updates"] == [{"package": "libssl3t64", "installed": "3.5.1-1",
+                                              "candidate": "3.5.1-1+deb13u1"}]
+    assert checked[1]["reason"] == "parent base would be rebuilt"
+    _image_builder, results = run_all(fake, two_images(), options(candidates=candidates))
+    assert [r["status"] for r in results] == ["built", "built"]
+    assert results[0]["reason"] == "updates: libssl3t64 3.5.1-1 -> 3.5.1-1+deb13u1"
+    assert results[1]["reason"] == "inputs changed"
+    # The rebuilt image holds the update: nothing is pending any more.
+    _image_builder, again = run_all(fake, two_images(), options(candidates=candidates))
+    assert [r["status"] for r in again] == ["up to date", "up to date"]
+
+
+def test_an_image_without_a_bill_of_materials_is_rebuilt_when_updates_are_checked(fake, options):
+    run_all(fake, two_images(), options())
+    fake.holdings[fake.images[ref("os")]["Id"]] = None
+    _image_builder, results = run_all(fake, two_images(), options(candidates={}))
+    assert [(r["status"], r["reason"]) for r in results] == [("up to date", "inputs unchanged"),
+                                                             ("built", "no bill of materials")]
+    _image_builder, unchecked = run_all(fake, two_images(), options())
+    assert [r["status"] for r in unchecked] == ["up to date", "up to date"]
+
 
 def test_missing_image_is_built_with_the_digest_label(fake, options):
     opts = options(labels={"vendor": "tcib"})

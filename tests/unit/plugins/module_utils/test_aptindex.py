@@ -1,0 +1,133 @@
+import gzip
+import hashlib
+import lzma
+
+import pytest
+
+from ansible_collections.tcib.images.plugins.module_utils import aptindex
+from ansible_collections.tcib.images.plugins.module_utils.aptsources import Source, SourceError
+
+PACKAGES = """Package: libssl3t64
+Version: 3.5.1-1
+Architecture: amd64
+
+Package: libssl3t64
+Version: 3.5.1-1+deb13u1
+Architecture: amd64
+
+Package: keystone
+Version: 2:27.0.0-3
+Architecture: all
+Description: x
+ continued
+"""
+
+
+def release(files, extra=""):
+    lines = ["Origin: Debian", "Suite: stable", extra, "SHA256:"]
+    lines += [" %s %d %s" % (hashlib.sha256(data).hexdigest(), len(data), path) for path, data in files.items()]
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+class Archive(object):
+    """URLs to bytes; a fake gpgv that 'verifies' what starts with SIGNED."""
+
+    def __init__(self, urls):
+        self.urls = urls
+        self.fetched = []
+
+    def get(self, url):
+        self.fetched.append(url)
+        if url not in self.urls:
+            raise aptindex.HTTPError(url, 404, "Not Found", {}, None)
+        return self.urls[url]
+
+    def run(self, argv):
+        with open(argv[-1], "rb") as handle:
+            data = handle.read()
+        if not data.startswith(b"SIGNED\n"):
+            return 2, "", "gpgv: Can't check signature: No public key"
+        return 0, data[len(b"SIGNED\n"):].decode(), ""
+
+
+def archive(suite_files, by_hash=False, extra=""):
+    urls = {}
+    for suite, files in suite_files.items():
+        base = "http://mirror/debian/dists/%s/" % suite
+        urls[base + "InRelease"] = b"SIGNED\n" + release(files, extra).encode()
+        for path, data in files.items():
+            if by_hash:
+                component = path.split("/")[0]
+                urls[base + "%s/binary-amd64/by-hash/SHA256/%s" % (component, hashlib.sha256(data).hexdigest())] = data
+            else:
+                urls[base + path] = data
+    return Archive(urls)
+
+
+def reader(fake, tmp_path, suites=("trixie",)):
+    source = Source("debian", "http://mirror/debian", list(suites), ["main"])
+    return aptindex.IndexReader(fake.run, [source], fake, str(tmp_path / "indices"), arch="amd64")
+
+
+def test_parse_packages_keeps_the_highest_version():
+    assert aptindex.parse_packages(PACKAGES) == {"libssl3t64": "3.5.1-1+deb13u1", "keystone": "2:27.0.0-3"}
+
+
+def test_candidates_across_suites_with_compressed_and_by_hash_indices(tmp_path):
+    fake = archive({"trixie": {"main/binary-amd64/Packages.xz": lzma.compress(b"Package: a\nVersion: 1.0-1\n")},
+                    "trixie-updates": {"main/binary-amd64/Packages.gz": gzip.compress(b"Package: a\nVersion: 1.0-1+deb13u1\n")}},
+                   by_hash=True, extra="Acquire-By-Hash: yes")
+    index = reader(fake, tmp_path, ["trixie", "trixie-updates"]).read()
+    assert index["candidates"] == {"a": "1.0-1+deb13u1"}
+    assert any("/by-hash/SHA256/" in url for url in fake.fetched)
+    # Parsed indices are kept under their hash: a second read fetches only the InRelease files.
+    fake.fetched = []
+    assert reader(fake, tmp_path, ["trixie", "trixie-updates"]).read()["candidates"] == {"a": "1.0-1+deb13u1"}
+    assert all(url.endswith("/InRelease") for url in fake.fetched)
+
+
+def test_not_automatic_suites_give_no_candidates(tmp_path):
+    fake = archive({"trixie-backports": {"main/binary-amd64/Packages": b"Package: a\nVersion: 9\n"}},
+                   extra="NotAutomatic: yes")
+    index = reader(fake, tmp_path, ["trixie-backports"]).read()
+    assert index["candidates"] == {} and index["releases"][0]["automatic"] is False
+
+
+def test_bad_sources_name_the_source(tmp_path):
+    unsigned = archive({"trixie": {"main/binary-amd64/Packages": b""}})
+    unsigned.urls["http://mirror/debian/dists/trixie/InRelease"] = b"Origin: x\n"
+    with pytest.raises(SourceError, match=r"apt source 'debian' \(http://mirror/debian trixie\): InRelease is not signed"):
+        reader(unsigned, tmp_path).read()
+    with pytest.raises(SourceError, match="cannot fetch .*/dists/sid/InRelease: 404 Not Found"):
+        reader(archive({}), tmp_path, ["sid"]).read()
+    corrupt = archive({"trixie": {"main/binary-amd64/Packages": b"Package: a\nVersion: 1\n"}})
+    corrupt.urls["http://mirror/debian/dists/trixie/main/binary-amd64/Packages"] = b"tampered"
+    with pytest.raises(SourceError, match="does not match the SHA256"):
+        reader(corrupt, tmp_path).read()
+    with pytest.raises(SourceError, match="has no component main for amd64"):
+        reader(archive({"trixie": {"contrib/binary-amd64/Packages": b""}}), tmp_path).read()
+
+
+def test_unreachable_source(tmp_path):
+    class Down(Archive):
+        def get(self, url):
+            raise aptindex.URLError("[Errno 111] Connection refused")
+    with pytest.raises(SourceError, match="unreachable: cannot fetch .*Connection refused"):
+        reader(Down({}), tmp_path).read()
+
+
+def test_pending_updates_and_their_description():
+    installed = {"libssl3t64": "3.5.1-1", "keystone": "2:27.0.0-3", "local-only": "1.0",
+                 "python3-pydot": "999:0-tcib.stub"}
+    candidates = {"libssl3t64": "3.5.1-1+deb13u1", "keystone": "2:27.0.0-3", "python3-pydot": "3.0.4-1"}
+    pending = aptindex.pending_updates(installed, candidates)
+    assert pending == [{"package": "libssl3t64", "installed": "3.5.1-1", "candidate": "3.5.1-1+deb13u1"}]
+    assert aptindex.describe_pending(pending) == "libssl3t64 3.5.1-1 -> 3.5.1-1+deb13u1"
+    many = [{"package": "p%d" % i, "installed": "1", "candidate": "2"} for i in range(6)]
+    assert aptindex.describe_pending(many, limit=2) == "p0 1 -> 2, p1 1 -> 2, and 4 more"
+
+
+def test_release_fields():
+    fields = aptindex.parse_fields("Origin: Debian\nSHA256:\n abc 12 main/x\n def 3 main/y\n\nIgnored: yes\n")
+    assert fields["Origin"] == "Debian" and "Ignored" not in fields
+    assert aptindex.release_files(fields) == {"main/x": ("abc", 12), "main/y": ("def", 3)}
