@@ -2,6 +2,11 @@
 schedule efficiency, and upstream's wave schedule replayed on the same measured durations.
 
     .venv/bin/python benchmarks/build_graph.py [--images a,b,c] [--max-parallel N] [--warm-cache]
+    .venv/bin/python benchmarks/build_graph.py --end-to-end [--namespace tcib] [--runs 5]
+
+--end-to-end times what a user runs, from start to end, on images already built (with the update check
+on, the default): `ansible-playbook build.yml -e service=keystone` and `ansible-playbook build.yml` (the
+whole tree) when nothing changed, and `tcib-build --check-updates` listing the whole tree's pending updates.
 
 Images go under their own namespace (default `bench`) and the tree is copied, so the real images and
 vars/tcib are left alone. Results are printed and written to <work-dir>/benchmark.json.
@@ -130,8 +135,46 @@ def plan_timing(tree):
     return len(entries), in_process, module
 
 
+def timed(argv, runs):
+    """Median wall time of a command over runs (each must succeed, or exit 100 for pending updates)."""
+    times = []
+    for _ in range(runs):
+        started = time.time()
+        done = subprocess.run(argv, cwd=REPO, env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg")),
+                              capture_output=True, text=True, check=False)
+        times.append(time.time() - started)
+        if done.returncode not in (0, 100):
+            sys.exit("%s failed:\n%s" % (" ".join(argv), done.stdout[-3000:]))
+    return sorted(times)[len(times) // 2], done.stdout
+
+
+def end_to_end(args):
+    playbook_argv = [str(REPO / ".venv" / "bin" / "ansible-playbook"), str(REPO / "build.yml"),
+                     "-e", "image_namespace=%s" % args.namespace]
+    results = {"namespace": args.namespace, "runs": args.runs}
+    results["noop_keystone_chain_s"], out = timed(playbook_argv + ["-e", "service=keystone"], args.runs)
+    assert "built " not in out.split("IMAGE", 1)[-1], "the keystone chain was not up to date"
+    whole, out = timed(playbook_argv, args.runs)
+    tree_up_to_date = " built " not in out.split("IMAGE", 1)[-1] and "not built yet" not in out
+    results["noop_whole_tree_s"] = round(whole, 2) if tree_up_to_date else None
+    listing, out = timed([str(REPO / ".venv" / "bin" / "tcib-build"), "--check-updates",
+                          "--namespace", args.namespace], args.runs)
+    results["list_pending_updates_whole_tree_s"] = round(listing, 2)
+    results["pending_updates_listed"] = out.count("\n") if "no pending updates" not in out else 0
+    results["noop_keystone_chain_s"] = round(results["noop_keystone_chain_s"], 2)
+    print("no-op keystone chain, end to end      %s s   (target <= 4 s)" % results["noop_keystone_chain_s"])
+    print("no-op whole tree, end to end          %s   (target <= 6 s)" % (
+        "%s s" % results["noop_whole_tree_s"] if tree_up_to_date else "not measured: the whole tree is not built"))
+    print("list pending updates, whole tree      %s s" % results["list_pending_updates_whole_tree_s"])
+    print("(median of %d runs, update check on)" % args.runs)
+    out_path = REPO / "benchmarks" / "results" / "end_to_end.json"
+    out_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--end-to-end", action="store_true", help="time no-op runs of built images (see above)")
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--images", default=DEFAULT_IMAGES)
     parser.add_argument("--namespace", default="bench")
     parser.add_argument("--max-parallel", type=int, default=0, help="0: the build's own default")
@@ -140,6 +183,10 @@ def main():
                         help="default: a fresh directory, so the cold build downloads every package")
     parser.add_argument("--warm-cache", action="store_true", help="reuse /var/cache/tcib/apt-archives")
     args = parser.parse_args()
+    if args.end_to_end:
+        if args.namespace == "bench":
+            args.namespace = "tcib"
+        return end_to_end(args)
     sys_path_for_collection()
     from ansible_collections.tcib.images.plugins.module_utils import graph
     from ansible_collections.tcib.images.plugins.module_utils.build_graph import default_parallelism
