@@ -20,16 +20,20 @@ import traceback
 try:
     from jinja2 import StrictUndefined, meta
     from jinja2.exceptions import TemplateError, UndefinedError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
+    from jinja2.sandbox import safe_range
 except ImportError:
     JINJA2_IMPORT_ERROR = traceback.format_exc()
 else:
     JINJA2_IMPORT_ERROR = None
 
+from ansible_collections.tcib.images.plugins.module_utils.sandbox import (
+    BoundedSandbox, TemplateLimit, TemplateTimeout, time_limit)
+
 STR = "str"
 LIST = "list"
 DICT = "dict"
 STR_OR_LIST = "str or list"
+DICT_OR_LIST = "dict or list"
 
 # Every variable the containerfile role understands, in upstream's order.
 SCHEMA = {
@@ -168,13 +172,15 @@ def _regex_replace(value, pattern, replacement="", ignorecase=False):
 
 
 def _environment():
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
+    # Jinja's immutable sandbox, with what a template makes bounded in size (see sandbox.py).
+    env = BoundedSandbox(undefined=StrictUndefined, keep_trailing_newline=False)
     # Only pure helpers: nothing that touches the host.
     # Jinja's own bounded range: a file cannot ask for a billion-item list.
     env.globals = {"range": safe_range, "dict": dict}
     env.filters["to_json"] = lambda value: json.dumps(value, sort_keys=True)
     env.filters["regex_replace"] = _regex_replace
     env.filters["bool"] = lambda value: str(value).lower() in ("1", "true", "yes", "on")
+    env.bound_filters()
     return env
 
 
@@ -198,7 +204,9 @@ def template(variables, sources=None, context=None):
     Templates see the image's own variables (plus ``context``), so actions may refer
     to ``tcib_packages`` as upstream files do. A variable is rendered when a template
     refers to it, and a template's output is never rendered again (so escaped braces
-    stay braces). Undefined names and cycles are errors naming the file and key.
+    stay braces). Undefined names and cycles are errors naming the file and key, and so is a template
+    that asks for a value larger than sandbox.MAX_SIZE, or keeps the image's templates running longer than
+    sandbox.MAX_SECONDS together.
     """
     sources = sources or {}
     raw = dict(context or {})
@@ -231,6 +239,10 @@ def template(variables, sources=None, context=None):
             return _env().from_string(value).render(scope)
         except VariableError:
             raise
+        except TemplateTimeout as exc:
+            raise VariableError("template stopped: %s" % exc, source, key)
+        except TemplateLimit as exc:
+            raise VariableError("template refused: %s" % exc, source, key)
         except UndefinedError as exc:
             raise VariableError("undefined variable in template: %s" % exc, source, key)
         except TemplateError as exc:
@@ -238,4 +250,5 @@ def template(variables, sources=None, context=None):
         except Exception as exc:  # 1/0, 'a' + 1, {% include %} without a loader, runaway macros...
             raise VariableError("template error: %s: %s" % (type(exc).__name__, exc), source, key)
 
-    return dict((key, value_of(key)) for key in variables)
+    with time_limit():
+        return dict((key, value_of(key)) for key in variables)
