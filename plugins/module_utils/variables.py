@@ -57,7 +57,8 @@ SCHEMA = {
     "tcib_user": STR,
     "tcib_gather_files": LIST,
     # Conventions and context that the renderer does not emit directly.
-    "tcib_packages": DICT,
+    # Groups of package lists ({common: [...]}), or upstream's plain list (one group, as common).
+    "tcib_packages": DICT_OR_LIST,
     "tcib_path": STR,
     "tcib_distro": STR,
     "tcib_release": STR,
@@ -88,6 +89,8 @@ def _type_ok(kind, value):
         return isinstance(value, list)
     if kind == DICT:
         return isinstance(value, dict)
+    if kind == DICT_OR_LIST:
+        return isinstance(value, (dict, list))
     return isinstance(value, (str, list))
 
 
@@ -116,9 +119,11 @@ def validate(variables, sources=None):
                 "must be a %s, got %s" % (kind, type(value).__name__), source, key)
         if key == "tcib_actions":
             _validate_actions(value, source)
+        elif key == "tcib_packages":
+            _validate_packages(value, source)
         elif key == "tcib_meta":
             _validate_meta(value, source)
-        elif kind == DICT and key not in ("tcib_packages", "tcib_meta"):
+        elif kind == DICT and key != "tcib_meta":
             for name, item in value.items():
                 if not _scalar(item):
                     raise VariableError(
@@ -146,6 +151,27 @@ def _validate_meta(meta, source):
         if meta.get(name) is not None and not _type_ok(kind, meta[name]):
             raise VariableError("%s must be a %s, got %s" % (name, kind, type(meta[name]).__name__),
                                 source, "tcib_meta")
+
+
+def _validate_packages(packages, source, where="tcib_packages"):
+    """Package lists: a list of names, or a mapping of groups to lists (or to mappings of groups).
+
+    A string where a list belongs is refused: templates would join its letters.
+    """
+    if isinstance(packages, list):
+        for item in packages:
+            if not (_scalar(item) or isinstance(item, dict)) or isinstance(item, bool):
+                raise VariableError("items must be package names, got %s %r" % (type(item).__name__, item),
+                                    source, where)
+        return
+    for group, names in packages.items():
+        if names is None:
+            continue
+        if isinstance(names, (list, dict)):
+            _validate_packages(names, source, "%s.%s" % (where, group))
+            continue
+        raise VariableError("group %r must be a list of package names, got %s %r (write [%s] for one package)"
+                            % (group, type(names).__name__, names, names), source, where)
 
 
 def _validate_actions(actions, source):
