@@ -23,7 +23,7 @@ except ImportError:
 else:
     YAML_IMPORT_ERROR = None
 
-from ansible_collections.tcib.images.plugins.module_utils import discovery, graph, overrides
+from ansible_collections.tcib.images.plugins.module_utils import discovery, graph, overrides, reference
 from ansible_collections.tcib.images.plugins.module_utils.render import render
 from ansible_collections.tcib.images.plugins.module_utils.variables import (
     SCHEMA, VariableError, template, validate)
@@ -95,6 +95,12 @@ class PlanSettings(object):
         self.extras = dict(extras or {})
         self.overrides = image_overrides or {}
         overrides.check_overrides(self.overrides)
+        # Every name this run gives an image is checked before anything is planned (ImageRefError).
+        reference.check_settings(registry, namespace, prefix, tag)
+        try:
+            reference.parse(base_image)
+        except reference.ImageRefError as exc:
+            raise reference.ImageRefError("setting base_image=%s: %s" % (base_image, exc))
         self.base_image = base_image
         self.registry = registry
         self.namespace = namespace
@@ -144,7 +150,9 @@ def resolve_parents(images, settings):
                 continue
             try:
                 parents[name] = graph.resolve_from(str(rendered), images, settings.ref)
-            except graph.GraphError as exc:
+                if parents[name] is None:
+                    reference.parse(str(rendered))
+            except (graph.GraphError, reference.ImageRefError) as exc:
                 raise VariableError(str(exc), sources.get("tcib_from"), "tcib_from")
     graph.check_cycles(parents, lambda name: "%s (%s)" % (name, images[name].directory))
     return parents
@@ -161,8 +169,19 @@ def generated_labels(ref, variables):
     return labels
 
 
+def check_image_ref(image, settings):
+    """The reference the image is tagged with, valid before anything is built (the directory names it)."""
+    ref = settings.ref(image.name)
+    try:
+        reference.parse(ref)
+    except reference.ImageRefError as exc:
+        raise VariableError("image %r cannot be named %s: %s" % (image.name, ref, exc), image.directory)
+    return ref
+
+
 def plan_image(image, parent, settings):
     """The plain-data plan entry for one image (nothing written)."""
+    check_image_ref(image, settings)
     variables, sources = settings.with_extra_vars(image)
     rendered = prepare_variables(variables, sources, settings.context())
     if parent:

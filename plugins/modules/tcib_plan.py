@@ -22,6 +22,10 @@ description:
   - Fails with the file and key at fault on invalid YAML, an unknown C(tcib_) variable, a value of the
     wrong type or an undefined template variable; with the images and files involved on two images of one
     name, a cycle or a parent that does not exist; with the closest known names on an unknown selection.
+  - Checks every image reference before anything is built (O(registry), O(namespace), O(prefix), O(tag),
+    O(base_image), each image's name and each C(tcib_from) outside the tree) against docker's reference
+    grammar. O(registry) must name a registry host (a dot or a port, or C(localhost)), as podman would read a
+    bare word as a path on docker.io.
   - Writes the plan as C(plan.json) and a Graphviz C(plan.dot) in O(work_dir), holding the work_dir's lock;
     fails at once, naming the holder, while another run plans or builds in the same O(work_dir).
 author:
@@ -73,7 +77,10 @@ options:
         (C(quay.io/ns/openstack-nova-api:tag) selects C(nova-api)).
     type: path
   registry:
-    description: Registry part of image names.
+    description:
+      - Registry part of image names, a host with a dot or a port (C(registry.example.com),
+        C(registry:5000)), optionally followed by a path, or C(localhost) for local images. A bare word
+        such as C(bad) is refused, as podman would read C(bad/ns/image) as a path on docker.io.
     type: str
     default: localhost
   namespace:
@@ -85,7 +92,8 @@ options:
     type: str
     default: openstack
   tag:
-    description: Tag of every built image.
+    description: Tag of every built image (at most 128 letters, digits, C(_), C(.) and C(-), not starting with
+      C(.) or C(-)).
     type: str
     default: latest
   distro:
@@ -213,6 +221,7 @@ from ansible_collections.tcib.images.plugins.module_utils.graph import names_fro
 from ansible_collections.tcib.images.plugins.module_utils.overrides import split_extra_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
     PlanSettings, assign_paths, make_plan, plan_document, plan_dot, write_contexts)
+from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
 from ansible_collections.tcib.images.plugins.module_utils.report import write_json
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
@@ -269,7 +278,7 @@ def main():
             write_json(plan_path, dict(plan_document(entries), plan_id=plan_id))
             with open(os.path.join(p["work_dir"], "plan.dot"), "w") as handle:
                 handle.write(plan_dot(entries))
-    except (TreeError, VariableError, WorkDirBusy) as exc:
+    except (TreeError, VariableError, WorkDirBusy, ImageRefError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries],
                      plan_path=plan_path, plan_id=plan_id)

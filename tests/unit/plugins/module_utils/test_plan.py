@@ -432,3 +432,44 @@ def test_render_image_errors_name_where_a_value_came_from():
     with pytest.raises(VariableError) as info:
         render_image({}, {})
     assert "set tcib_from or from_image" in str(info.value)
+
+
+# --- image references, checked before anything is built ----------------------------------------------
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"tag": "bad tag!"}, "setting tag=bad tag!: tag 'bad tag!' is not valid"),
+    ({"namespace": "Fault"}, "setting namespace=Fault: namespace component 'Fault' is not valid"),
+    ({"registry": "bad"}, "setting registry=bad: registry 'bad' is not a registry host"),
+    ({"prefix": "Open"}, "setting prefix=Open: prefix 'Open' is not valid"),
+])
+def test_settings_that_name_images_are_checked_first(kwargs, message):
+    from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
+
+    with pytest.raises(ImageRefError) as info:
+        PlanSettings(BASE_IMAGE, **kwargs)
+    assert message in str(info.value)
+
+
+def test_base_image_reference_is_checked():
+    from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
+
+    with pytest.raises(ImageRefError) as info:
+        PlanSettings("localhost/tcib/Debian:trixie")
+    assert "setting base_image=localhost/tcib/Debian:trixie" in str(info.value)
+
+
+def test_image_directory_that_cannot_name_an_image_is_named(write_tree, settings):
+    root = str(write_tree({"base/base.yaml": {}, "base/Nova_API/x.yaml": {}}))
+    with pytest.raises(VariableError) as info:
+        make_plan(root, settings)
+    assert os.path.join(root, "base", "Nova_API") in str(info.value)
+    assert "image 'Nova_API' cannot be named registry.example/ns/pfx-Nova_API:t1" in str(info.value)
+
+
+def test_tcib_from_outside_the_tree_must_be_a_valid_reference(write_tree, settings):
+    root = with_keystone_from(write_tree, "quay.io/Other/keystone:1")
+    with pytest.raises(VariableError) as info:
+        make_plan(root, settings)
+    message = str(info.value)
+    assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
+    assert "tcib_from: image reference 'quay.io/Other/keystone:1'" in message
