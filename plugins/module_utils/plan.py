@@ -14,6 +14,7 @@ __metaclass__ = type
 import glob
 import os
 import shutil
+import stat
 import traceback
 
 try:
@@ -50,8 +51,60 @@ def write_if_changed(path, text):
     return True
 
 
-def gather_sources(patterns, image_dir, source=None):
-    """Paths matched by tcib_gather_files (globs relative to the image's directory)."""
+def _gather_error(message, path, source):
+    return VariableError("%s %s" % (path, message), source, "tcib_gather_files")
+
+
+def _check_gathered(path, roots, source):
+    """One path that would be copied into a build context: a regular file or a directory, inside roots.
+
+    A symbolic link must resolve (not dangling, not a loop) to one of those, inside roots. Returns whether
+    the path is a directory to walk (a link to a directory is copied as a link, so it is not walked).
+    """
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise _gather_error("cannot be read: %s" % exc.strerror, path, source)
+    link = stat.S_ISLNK(info.st_mode)
+    if link:
+        try:
+            info = discovery.check_link(path)
+        except VariableError as exc:
+            raise _gather_error(str(exc).split(": ", 1)[-1], path, source)
+    if not discovery.inside(path, roots):
+        raise _gather_error("%sis outside the tree: files are gathered only from %s (name another directory in "
+                            "the extra_gather_dirs setting to gather from it)"
+                            % ("(a symbolic link to %s) " % os.path.realpath(path) if link else "",
+                               " and ".join(roots)), path, source)
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise _gather_error("%sis %s: only regular files and directories are gathered"
+                            % ("(a symbolic link to %s) " % os.path.realpath(path) if link else "",
+                               discovery.describe_special(info.st_mode)), path, source)
+    return stat.S_ISDIR(info.st_mode) and not link
+
+
+def check_gathered(path, roots, source=None):
+    """A gathered path and, for a directory, everything under it (VariableError naming the first at fault)."""
+    top_is_dir = _check_gathered(path, roots, source) or os.path.isdir(path)
+    if not top_is_dir:
+        return
+
+    def unreadable(exc):
+        raise _gather_error("cannot be read: %s" % exc.strerror, exc.filename, source)
+
+    for directory, subdirs, files in os.walk(path, onerror=unreadable):
+        subdirs.sort()
+        for name in sorted(subdirs + files):
+            _check_gathered(os.path.join(directory, name), roots, source)
+
+
+def gather_sources(patterns, image_dir, source=None, roots=None):
+    """Paths matched by tcib_gather_files (globs relative to the image's directory).
+
+    Each must be inside ``roots`` (by default the image's directory) once links are followed, and hold only
+    regular files and directories: a variable file cannot gather a host file, a device or a pipe.
+    """
+    roots = [os.path.realpath(root) for root in (roots or [image_dir])]
     found = []
     for pattern in patterns or []:
         full = pattern if os.path.isabs(pattern) else os.path.join(image_dir, pattern)
@@ -60,7 +113,10 @@ def gather_sources(patterns, image_dir, source=None):
             raise VariableError("no file matches %r" % pattern, source, "tcib_gather_files")
         # "scripts/" globs to ".../scripts/", whose basename is "": copy_into would replace
         # the whole context with the directory's contents.
-        found.extend(os.path.normpath(match) for match in matches)
+        for match in matches:
+            match = os.path.normpath(match)
+            check_gathered(match, roots, source)
+            found.append(match)
     return found
 
 
@@ -79,18 +135,18 @@ def copy_into(paths, context_dir):
     return copied
 
 
-def gather_files(patterns, image_dir, context_dir, source=None):
-    """Copy tcib_gather_files into the context."""
-    return copy_into(gather_sources(patterns, image_dir, source), context_dir)
-
-
 class PlanSettings(object):
     """Naming and context shared by every image of one run."""
 
     def __init__(self, base_image, registry="localhost", namespace="tcib", prefix="openstack",
                  tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False,
-                 image_overrides=None, extras=None):
+                 image_overrides=None, extras=None, extra_gather_dirs=None):
         self.merge_runs = merge_runs
+        # Directories besides the tree that tcib_gather_files may gather from (a setting, never a variable file).
+        self.extra_gather_dirs = [os.path.abspath(directory) for directory in extra_gather_dirs or []]
+        for directory in self.extra_gather_dirs:
+            if not os.path.isdir(directory):
+                raise VariableError("setting extra_gather_dirs: %s is not a directory" % directory)
         # upstream's --tcib-extras: seen by every image's templates; a known tcib_ variable among them is set.
         self.extras = dict(extras or {})
         self.overrides = image_overrides or {}
@@ -179,8 +235,11 @@ def check_image_ref(image, settings):
     return ref
 
 
-def plan_image(image, parent, settings):
-    """The plain-data plan entry for one image (nothing written)."""
+def plan_image(image, parent, settings, gather_roots=None):
+    """The plain-data plan entry for one image (nothing written).
+
+    ``gather_roots``: the directories tcib_gather_files may gather from (by default the image's own).
+    """
     check_image_ref(image, settings)
     variables, sources = settings.with_extra_vars(image)
     rendered = prepare_variables(variables, sources, settings.context())
@@ -194,6 +253,8 @@ def plan_image(image, parent, settings):
         containerfile = render(dict(rendered, tcib_from=from_image), from_image, settings.merge_runs)
     except VariableError as exc:
         raise VariableError(str(exc), exc.source or image.directory, exc.key)
+    gathered = gather_sources(rendered.get("tcib_gather_files"), image.directory, sources.get("tcib_gather_files"),
+                              gather_roots)
     return {
         "name": image.name,
         "image": settings.ref(image.name),
@@ -205,8 +266,7 @@ def plan_image(image, parent, settings):
         "variables": rendered,
         "containerfile": containerfile,
         "package": (rendered.get("tcib_meta") or {}).get("package"),
-        "gather_sources": gather_sources(rendered.get("tcib_gather_files"), image.directory,
-                                         sources.get("tcib_gather_files")),
+        "gather_sources": gathered,
         "sources": sources,
     }
 
@@ -248,7 +308,9 @@ def make_plan(root, settings, services=None, include=None, exclude=None, config_
     parents = resolve_parents(images, settings)
     include = list(include or []) + list(config_names or [])
     names = graph.select(parents, services, include, exclude)
-    return [plan_image(images[name], parents[name], settings) for name in names]
+    # Files are gathered from the tree, and from the directories the run names besides it.
+    roots = [root] + list(settings.extra_gather_dirs)
+    return [plan_image(images[name], parents[name], settings, roots) for name in names]
 
 
 def plan_document(entries):

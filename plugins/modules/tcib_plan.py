@@ -26,6 +26,9 @@ description:
     O(base_image), each image's name and each C(tcib_from) outside the tree) against docker's reference
     grammar. O(registry) must name a registry host (a dot or a port, or C(localhost)), as podman would read a
     bare word as a path on docker.io.
+  - Gathers C(tcib_gather_files) only from inside the tree (and O(extra_gather_dirs)), and only regular files
+    and directories; a match outside them (after following symbolic links), a dangling symbolic link, a
+    link loop, a device or a pipe fails naming the file and key.
   - Writes the plan as C(plan.json) and a Graphviz C(plan.dot) in O(work_dir), holding the work_dir's lock;
     fails at once, naming the holder, while another run plans or builds in the same O(work_dir).
 author:
@@ -96,6 +99,14 @@ options:
       C(.) or C(-)).
     type: str
     default: latest
+  extra_gather_dirs:
+    description:
+      - Directories besides O(tree) that C(tcib_gather_files) may gather from. Without them, only files inside
+        the tree are gathered (after following symbolic links), so a variable file cannot copy a host file
+        into an image.
+    type: list
+    elements: path
+    default: []
   distro:
     description: Distribution name, available to templates as C(tcib_distro).
     type: str
@@ -249,6 +260,7 @@ def main():
             extra_config=dict(type="path"),
             image_overrides=dict(type="dict", default={}),
             tcib_extras=dict(type="dict", default={}),
+            extra_gather_dirs=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -262,7 +274,7 @@ def main():
         image_overrides.update(p["image_overrides"])
         settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
                                 p["distro"], p["release"], extra_vars, p["merge_runs"], image_overrides,
-                                p["tcib_extras"])
+                                p["tcib_extras"], p["extra_gather_dirs"])
         config_names = []
         if p["config_file"]:
             config_names = names_from_config(load_file(p["config_file"]), p["prefix"])

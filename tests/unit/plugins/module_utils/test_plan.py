@@ -473,3 +473,76 @@ def test_tcib_from_outside_the_tree_must_be_a_valid_reference(write_tree, settin
     message = str(info.value)
     assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
     assert "tcib_from: image reference 'quay.io/Other/keystone:1'" in message
+
+
+# --- gathering only from the tree: no host files, no devices, no broken links -----------------------
+
+def gather_error(root, settings):
+    with pytest.raises(VariableError) as info:
+        make_plan(str(root), settings)
+    message = str(info.value)
+    assert message.startswith("%s: tcib_gather_files: " % os.path.join(str(root), "base", "base.yaml")), message
+    return message
+
+
+@pytest.mark.parametrize("pattern", ["/etc/hostname", "../" * 30 + "etc/host*", "../../outside.txt"])
+def test_files_outside_the_tree_are_not_gathered(write_tree, settings, pattern):
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": [pattern]}})
+    (root.parent / "outside.txt").write_text("secret\n")
+    assert "is outside the tree: files are gathered only from %s" % root in gather_error(root, settings)
+
+
+def test_a_link_out_of_the_tree_is_not_followed(write_tree, settings, tmp_path):
+    (tmp_path / "secret.txt").write_text("secret\n")
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files"]}, "base/files/ok.conf": "ok\n"})
+    (root / "base" / "files" / "leak").symlink_to(tmp_path / "secret.txt")
+    message = gather_error(root, settings)
+    assert "%s (a symbolic link to %s) is outside the tree" % (root / "base" / "files" / "leak",
+                                                               tmp_path / "secret.txt") in message
+
+
+def test_extra_gather_dirs_are_allowed_by_name(write_tree, tmp_path):
+    extra = tmp_path / "site"
+    extra.mkdir()
+    (extra / "ca.pem").write_text("pem\n")
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": [str(extra / "ca.pem")]}})
+    entry = make_plan(str(root), PlanSettings(BASE_IMAGE, extra_gather_dirs=[str(extra)]))[0]
+    assert entry["gather_sources"] == [str(extra / "ca.pem")]
+    with pytest.raises(VariableError) as info:
+        PlanSettings(BASE_IMAGE, extra_gather_dirs=[str(tmp_path / "nope")])
+    assert "setting extra_gather_dirs: %s is not a directory" % (tmp_path / "nope") in str(info.value)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda files: (files / "dangling").symlink_to(files / "gone"), "is a dangling symbolic link"),
+    (lambda files: (files / "loop").symlink_to(files / "loop"), "is a symbolic link loop"),
+    (lambda files: (files / "zero").symlink_to("/dev/zero"),
+     "(a symbolic link to /dev/zero) is outside the tree"),
+    (lambda files: os.mkfifo(str(files / "fifo")), "is a named pipe (fifo): only regular files and directories"),
+])
+def test_a_gathered_directory_holding_a_broken_link_or_special_file_is_refused(
+        write_tree, settings, make, message):
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files"]}, "base/files/ok.conf": "ok\n"})
+    make(root / "base" / "files")
+    assert message in gather_error(root, settings)
+
+
+def test_a_device_linked_from_an_extra_gather_dir_is_refused(write_tree):
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files/*"]}, "base/files/ok.conf": "ok\n"})
+    (root / "base" / "files" / "zero").symlink_to("/dev/zero")
+    settings = PlanSettings(BASE_IMAGE, extra_gather_dirs=["/dev"])
+    assert "(a symbolic link to /dev/zero) is a character device: only regular files and directories are " \
+        "gathered" in gather_error(root, settings)
+
+
+def test_links_inside_the_tree_are_gathered(write_tree, settings, tmp_path):
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files", "top"]}, "base/files/v1.conf": "1\n",
+                       "base/shared/x.conf": "x\n"})
+    (root / "base" / "files" / "current.conf").symlink_to("v1.conf")
+    (root / "base" / "files" / "shared").symlink_to(root / "base" / "shared")
+    (root / "base" / "top").symlink_to(root / "base" / "shared" / "x.conf")
+    entries = make_plan(str(root), settings)
+    write_contexts(entries, str(tmp_path / "work"))
+    context = tmp_path / "work" / "base"
+    assert (context / "files" / "current.conf").read_text() == "1\n"
+    assert (context / "top").read_text() == "x\n"
