@@ -11,7 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
 import glob
+import json
 import os
 import shutil
 import stat
@@ -135,6 +137,81 @@ def copy_into(paths, context_dir):
     return copied
 
 
+def context_names(paths):
+    """What a build context holds from the gathered paths: each one's name, and the paths under a directory."""
+    names = set()
+    for path in paths:
+        top = os.path.basename(path)
+        names.add(top)
+        if os.path.isdir(path):
+            for directory, subdirs, files in os.walk(path):
+                for name in subdirs + files:
+                    names.add(os.path.relpath(os.path.join(directory, name), os.path.dirname(path)))
+    return names
+
+
+def _copy_sources(value, instruction):
+    """The local sources of one COPY/ADD value (shell or exec form); None when they cannot be known here
+    (another stage or image with --from, a heredoc, a variable)."""
+    if isinstance(value, list):
+        words = [str(item) for item in value]
+    else:
+        text = str(value).strip()
+        words = None
+        if text.startswith("["):
+            try:
+                words = [str(item) for item in json.loads(text)]
+            except ValueError:
+                words = None
+        if words is None:
+            words = text.split()
+    flags = [word for word in words if word.startswith("--")]
+    words = [word for word in words if not word.startswith("--")]
+    if any(flag.startswith("--from") for flag in flags) or any("<<" in word for word in words):
+        return None
+    if len(words) < 2:
+        raise ValueError("%s needs a source and a destination, got %r" % (instruction, value))
+    sources = []
+    for word in words[:-1]:
+        if "$" in word or (instruction == "ADD" and ("://" in word or word.startswith("git@"))):
+            continue
+        sources.append(word)
+    return sources
+
+
+def _in_context(source, names):
+    path = os.path.normpath(source.lstrip("/") or ".")
+    if path == ".":
+        return True
+    if any(char in path for char in "*?["):
+        return any(fnmatch.fnmatchcase(name, path) for name in names)
+    return path in names
+
+
+def check_copies(variables, gathered, sources):
+    """Every local source of COPY and ADD (tcib_copies, tcib_adds, copy/add actions) must be in the build
+    context, that is among the files tcib_gather_files brings: found now, not by buildah mid-build."""
+    names = context_names(gathered)
+    tops = sorted(os.path.basename(path) for path in gathered)
+    items = [("tcib_copies", "tcib_copies", "COPY", value) for value in variables.get("tcib_copies") or []]
+    items += [("tcib_adds", "tcib_adds", "ADD", value) for value in variables.get("tcib_adds") or []]
+    for index, action in enumerate(variables.get("tcib_actions") or []):
+        (name, value), = action.items()
+        if str(name).lower() in ("copy", "add"):
+            items.append(("tcib_actions", "tcib_actions[%d]" % index, str(name).upper(), value))
+    for key, where, instruction, value in items:
+        try:
+            wanted = _copy_sources(value, instruction)
+        except ValueError as exc:
+            raise VariableError(str(exc), sources.get(key), where)
+        for source in wanted or []:
+            if not _in_context(source, names):
+                raise VariableError(
+                    "%s %s: %r is not in the image's build context, which holds only what tcib_gather_files "
+                    "gathers (%s)" % (instruction, value, source, ", ".join(tops) or "nothing"),
+                    sources.get(key), where)
+
+
 class PlanSettings(object):
     """Naming and context shared by every image of one run."""
 
@@ -255,6 +332,7 @@ def plan_image(image, parent, settings, gather_roots=None):
         raise VariableError(str(exc), exc.source or image.directory, exc.key)
     gathered = gather_sources(rendered.get("tcib_gather_files"), image.directory, sources.get("tcib_gather_files"),
                               gather_roots)
+    check_copies(rendered, gathered, sources)
     return {
         "name": image.name,
         "image": settings.ref(image.name),

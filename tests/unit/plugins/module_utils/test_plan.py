@@ -546,3 +546,55 @@ def test_links_inside_the_tree_are_gathered(write_tree, settings, tmp_path):
     context = tmp_path / "work" / "base"
     assert (context / "files" / "current.conf").read_text() == "1\n"
     assert (context / "top").read_text() == "x\n"
+
+
+# --- COPY and ADD sources must be in the build context ------------------------------------------------
+
+COPY_TREE = {"base/files/a.conf": "a\n", "base/files/b.conf": "b\n", "base/scripts/run.sh": "#!/bin/sh\n"}
+
+
+def copy_tree(write_tree, **variables):
+    files = dict(COPY_TREE)
+    files["base/base.yaml"] = dict({"tcib_gather_files": ["files/a.conf", "scripts"]}, **variables)
+    return write_tree(files)
+
+
+@pytest.mark.parametrize("variables", [
+    {"tcib_copies": ["a.conf /etc/a.conf", "scripts/run.sh /usr/local/bin/", "scripts /opt/scripts",
+                     "./a.conf /x", "--chown=root:root --chmod=0644 a.conf /y", "*.conf /etc/", "scripts/*.sh /z",
+                     "--from=builder /out /in", '["a.conf", "/with space"]', ". /all", "$SRC /v"]},
+    {"tcib_adds": ["https://example.com/x.tar.gz /opt/", "a.conf /etc/"]},
+    {"tcib_actions": [{"copy": "a.conf /etc/"}, {"add": ["scripts", "/opt/"]}, {"run": "true"}]},
+])
+def test_copies_of_gathered_files_pass(write_tree, settings, variables):
+    make_plan(str(copy_tree(write_tree, **variables)), settings)
+
+
+@pytest.mark.parametrize("variables,where,words", [
+    ({"tcib_copies": ["b.conf /etc/b.conf"]}, "tcib_copies", "'b.conf' is not in the image's build context"),
+    ({"tcib_copies": ["a.conf nosuch.conf /etc/"]}, "tcib_copies", "'nosuch.conf' is not in"),
+    ({"tcib_copies": ["scripts/other.sh /x"]}, "tcib_copies", "'scripts/other.sh' is not in"),
+    ({"tcib_copies": ["*.txt /x"]}, "tcib_copies", "'*.txt' is not in"),
+    ({"tcib_copies": ["../base.yaml /x"]}, "tcib_copies", "'../base.yaml' is not in"),
+    ({"tcib_copies": ["a.conf"]}, "tcib_copies", "COPY needs a source and a destination"),
+    ({"tcib_adds": ["local.tar /opt/"]}, "tcib_adds", "'local.tar' is not in"),
+    ({"tcib_actions": [{"run": "true"}, {"COPY": ["missing", "/x"]}]}, "tcib_actions[1]", "'missing' is not in"),
+])
+def test_a_copy_of_a_file_not_gathered_fails_while_planning(write_tree, settings, variables, where, words):
+    root = copy_tree(write_tree, **variables)
+    with pytest.raises(VariableError) as info:
+        make_plan(str(root), settings)
+    message = str(info.value)
+    assert message.startswith("%s: %s: " % (root / "base" / "base.yaml", where)), message
+    assert words in message
+    assert "which holds only what tcib_gather_files gathers (a.conf, scripts)" in message or "needs" in words
+
+
+def test_copy_error_names_the_file_that_set_tcib_copies(write_tree, settings):
+    root = write_tree({"base/base.yaml": {}, "base/os/os.yaml": {"tcib_user": "x"},
+                       "base/os/z-copies.yaml": {"tcib_copies": ["x.conf /etc/"]}})
+    with pytest.raises(VariableError) as info:
+        make_plan(str(root), settings)
+    assert str(info.value).startswith("%s: tcib_copies: COPY x.conf /etc/: 'x.conf' is not in the image's build "
+                                      "context, which holds only what tcib_gather_files gathers (nothing)"
+                                      % (root / "base" / "os" / "z-copies.yaml"))
