@@ -312,6 +312,15 @@ def check_image_ref(image, settings):
     return ref
 
 
+def empty_file_warnings(image, parent):
+    """Warnings for variable files that hold nothing: an image of only those is a copy of its parent."""
+    warnings = ["%s holds no variables (an empty file)" % path for path in image.empty_files]
+    if image.empty_files and len(image.empty_files) == len(image.files):
+        warnings.append("image %s has no variables at all: it would be built as a copy of %s"
+                        % (image.name, "its parent %s" % parent if parent else "the base image"))
+    return warnings
+
+
 def plan_image(image, parent, settings, gather_roots=None):
     """The plain-data plan entry for one image (nothing written).
 
@@ -346,6 +355,7 @@ def plan_image(image, parent, settings, gather_roots=None):
         "package": (rendered.get("tcib_meta") or {}).get("package"),
         "gather_sources": gathered,
         "sources": sources,
+        "warnings": empty_file_warnings(image, parent),
     }
 
 

@@ -29,6 +29,11 @@ description:
   - Gathers C(tcib_gather_files) only from inside the tree (and O(extra_gather_dirs)), and only regular files
     and directories; a match outside them (after following symbolic links), a dangling symbolic link, a
     link loop, a device or a pipe fails naming the file and key.
+  - Reads variable files as hostile input, and fails naming the file on one that is not UTF-8 text, is larger than
+    1 MiB, or whose YAML aliases expand to more than 100000 values; naming the file and key on a template that
+    asks for a value of more than 1 MiB or runs longer than 10 seconds, on a C(tcib_copies) (C(tcib_adds),
+    C(copy) or C(add) action) source that is not among the gathered files, on a C(tcib_packages) group that
+    is not a list. Warns, naming it, about a variable file that holds no variables.
   - Writes the plan as C(plan.json) and a Graphviz C(plan.dot) in O(work_dir), holding the work_dir's lock;
     fails at once, naming the holder, while another run plans or builds in the same O(work_dir).
 author:
@@ -279,6 +284,9 @@ def main():
         if p["config_file"]:
             config_names = names_from_config(load_file(p["config_file"]), p["prefix"])
         entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names)
+        for entry in entries:
+            for warning in entry.pop("warnings", []):
+                module.warn(warning)
         plan_path = os.path.join(p["work_dir"], "plan.json")
         plan_id = new_plan_id()
         # Not while another run plans or builds here: it builds from these contexts and this plan.

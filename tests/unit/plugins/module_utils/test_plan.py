@@ -598,3 +598,15 @@ def test_copy_error_names_the_file_that_set_tcib_copies(write_tree, settings):
     assert str(info.value).startswith("%s: tcib_copies: COPY x.conf /etc/: 'x.conf' is not in the image's build "
                                       "context, which holds only what tcib_gather_files gathers (nothing)"
                                       % (root / "base" / "os" / "z-copies.yaml"))
+
+
+def test_empty_variable_files_are_warned_about(write_tree, settings):
+    root = write_tree({"base/base.yaml": {"tcib_user": "root"}, "base/os/os.yaml": "---\n# emptied\n",
+                       "base/os/memcached/a.yaml": "", "base/os/memcached/b.yaml": {"tcib_cmd": "memcached"}})
+    plan = by_name(make_plan(str(root), settings))
+    assert plan["base"]["warnings"] == []
+    assert plan["os"]["warnings"] == [
+        "%s holds no variables (an empty file)" % (root / "base" / "os" / "os.yaml"),
+        "image os has no variables at all: it would be built as a copy of its parent base"]
+    assert plan["memcached"]["warnings"] == ["%s holds no variables (an empty file)"
+                                             % (root / "base" / "os" / "memcached" / "a.yaml")]
