@@ -234,7 +234,8 @@ def list_images(args, root, extra, out=sys.stdout):
                                 prefix, extra.get("tag", "latest"), extra.get("distro", "debian"),
                                 {v: k for k, v in RELEASES.items()}.get(release, release),
                                 extras=extra.get("tcib_extras"))
-        names = names_from_config(load_file(extra["config_file"]), prefix) if extra.get("config_file") else []
+        names = (names_from_config(load_file(extra["config_file"]), prefix, extra["config_file"])
+                 if extra.get("config_file") else [])
         entries = make_plan(tree, settings, _split(extra.get("service")), _split(extra.get("include")),
                             _split(extra.get("exclude")), names)
     except (TreeError, VariableError, ValueError) as exc:

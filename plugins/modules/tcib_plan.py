@@ -229,6 +229,7 @@ names:
 """
 
 import os
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -282,7 +283,7 @@ def main():
                                 p["tcib_extras"], p["extra_gather_dirs"])
         config_names = []
         if p["config_file"]:
-            config_names = names_from_config(load_file(p["config_file"]), p["prefix"])
+            config_names = names_from_config(load_file(p["config_file"]), p["prefix"], p["config_file"])
         entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names)
         for entry in entries:
             for warning in entry.pop("warnings", []):
@@ -300,6 +301,9 @@ def main():
                 handle.write(plan_dot(entries))
     except (TreeError, VariableError, WorkDirBusy, ImageRefError) as exc:
         module.fail_json(msg=str(exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        # Whatever a tree holds, the run ends with a message, not a traceback (kept for -vvv).
+        module.fail_json(msg="planning failed: %s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
     module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries],
                      plan_path=plan_path, plan_id=plan_id)
 
