@@ -39,6 +39,17 @@ def collection_root():
     return root
 
 
+def whole_number(text):
+    """An option that counts (seconds, builds): 0 or more, never a negative number taken for 0 or 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError("%r is not a whole number (0 or more)" % text)
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="tcib-build",
@@ -76,12 +87,15 @@ def build_parser():
                           help="label set on every image (repeatable)")
     upstream.add_argument("--tcib-extras", action="append", default=[], metavar="tcib_KEY=VALUE",
                           help="variable every image's templates see (repeatable; names start with tcib_)")
-    upstream.add_argument("--build-timeout", type=int, metavar="SECONDS",
-                          help="stop and fail one image's build after this long")
+    upstream.add_argument("--build-timeout", type=whole_number, metavar="SECONDS",
+                          help="stop and fail one image's build after this long (0: no limit)")
     ours = parser.add_argument_group("tcib.images options")
     ours.add_argument("--service", action="append", default=[], metavar="NAME",
                       help="images named so or prefixed NAME-, with their ancestors (repeatable; default: all)")
-    ours.add_argument("--jobs", type=int, metavar="N", help="most builds at once (default: cores + 1, at most 6)")
+    ours.add_argument("--jobs", type=whole_number, metavar="N",
+                      help="most builds at once (default, or 0: cores + 1, at most 6)")
+    ours.add_argument("--gather-dir", action="append", default=[], metavar="DIR",
+                      help="a directory besides the tree that tcib_gather_files may gather from (repeatable)")
     ours.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     ours.add_argument("--no-tls-verify", dest="tls_verify", action="store_false",
                       help="talk to the registry without TLS verification (a local test registry)")
@@ -151,6 +165,8 @@ def extravars(args, cwd=None):
     for option, variable in paths:
         if getattr(args, option):
             extra[variable] = _absolute(getattr(args, option), cwd)
+    if args.gather_dir:
+        extra["extra_gather_dirs"] = [_absolute(directory, cwd) for directory in args.gather_dir]
     if args.config_path:
         extra["tcib_tree"] = tcib_tree(args, cwd)
     if args.config_file:
@@ -242,8 +258,9 @@ def list_images(args, root, extra, out=sys.stdout):
         settings = PlanSettings(base_image, extra.get("registry", "localhost"), extra.get("image_namespace", "tcib"),
                                 prefix, extra.get("tag", "latest"), extra.get("distro", "debian"),
                                 {v: k for k, v in RELEASES.items()}.get(release, release),
-                                extras=extra.get("tcib_extras"))
-        names = names_from_config(load_file(extra["config_file"]), prefix) if extra.get("config_file") else []
+                                extras=extra.get("tcib_extras"), extra_gather_dirs=extra.get("extra_gather_dirs"))
+        names = (names_from_config(load_file(extra["config_file"]), prefix, extra["config_file"])
+                 if extra.get("config_file") else [])
         entries = make_plan(tree, settings, _split(extra.get("service")), _split(extra.get("include")),
                             _split(extra.get("exclude")), names)
     except (TreeError, VariableError, ValueError) as exc:

@@ -13,8 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
-
+import stat
 import traceback
 
 try:
@@ -36,8 +37,10 @@ class TreeError(Exception):
 class Image(object):
     """One image of the tree: its name, files, merged variables and parent name."""
 
-    def __init__(self, name, directory, relpath, files, variables, sources, parent):
+    def __init__(self, name, directory, relpath, files, variables, sources, parent, empty_files=()):
         self.name = name
+        # Variable files of the image that hold no variables (an image of only those is a copy of its parent).
+        self.empty_files = list(empty_files)
         self.directory = directory
         self.relpath = relpath
         self.files = files
@@ -49,24 +52,156 @@ class Image(object):
         return "Image(%r, parent=%r)" % (self.name, self.parent)
 
 
-def yaml_files(directory):
+# Variable files are small (the largest of the tree is a few KB): bound what one may cost to read.
+MAX_FILE_BYTES = 1 << 20
+# Values one file may hold once YAML aliases are expanded (a 1.6 KB "billion laughs" holds 10^7).
+MAX_NODES = 100000
+
+
+def inside(path, roots):
+    """Whether path (resolved: symbolic links followed) is one of roots or under one."""
+    real = os.path.realpath(path)
+    for root in roots:
+        root = os.path.realpath(root)
+        if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def describe_special(mode):
+    """What a non-regular, non-directory file is, for error messages."""
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe (fifo)"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_link(path):
+    """The stat of what a path points to; VariableError for a dangling symlink or a symlink loop."""
+    try:
+        return os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise VariableError("is a symbolic link loop (%s)" % os.strerror(exc.errno), path)
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            raise VariableError("is a dangling symbolic link (to %s, which does not exist)" % os.readlink(path), path)
+        raise VariableError("cannot be read: %s" % exc, path)
+
+
+def yaml_files(directory, root=None):
+    """The variable files of a directory, in name order.
+
+    With ``root``, every one must be a regular file inside root (a symbolic link may point only into
+    the tree): VariableError naming the file otherwise.
+    """
     try:
         entries = sorted(os.listdir(directory))
     except OSError:
         return []
-    return [os.path.join(directory, entry) for entry in entries
-            if entry.endswith(YAML_SUFFIXES) and os.path.isfile(os.path.join(directory, entry))]
+    found = []
+    for entry in entries:
+        path = os.path.join(directory, entry)
+        if not entry.endswith(YAML_SUFFIXES):
+            continue
+        if root is None:
+            if os.path.isfile(path):
+                found.append(path)
+            continue
+        info = check_link(path)
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            raise VariableError("is %s, not a variable file" % describe_special(info.st_mode), path)
+        if not inside(path, [root]):
+            raise VariableError("is a symbolic link to %s, outside the tree %s: variable files are read only "
+                                "from inside the tree" % (os.path.realpath(path), root), path)
+        found.append(path)
+    return found
+
+
+def _read_text(path):
+    """The file's text: at most MAX_FILE_BYTES of UTF-8, never waiting on a pipe or a device."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise VariableError("is %s, not a regular file" % describe_special(info.st_mode), path)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except (IOError, OSError) as exc:
+        raise VariableError("cannot read: %s" % exc, path)
+    if len(data) > MAX_FILE_BYTES:
+        raise VariableError("is larger than %d bytes: not a variable file" % MAX_FILE_BYTES, path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise VariableError("is not UTF-8 text: byte 0x%02x at line %d, column %d cannot be decoded"
+                            % (bytearray(data[exc.start:exc.start + 1])[0], line, column), path)
+
+
+def _expanded_size(node, limit):
+    """Nodes in a composed YAML document with every alias expanded; stops counting past limit.
+
+    An alias is a reference to its anchor's node, so a node is counted once per reference, and its
+    own size is computed once. Raises ValueError for a node that contains itself.
+    """
+    sizes, active = {}, set()
+
+    def size(item):
+        key = id(item)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise ValueError("an alias refers to a node that contains it (a recursive structure)")
+        active.add(key)
+        total = 1
+        if isinstance(item, yaml.SequenceNode):
+            children = item.value
+        elif isinstance(item, yaml.MappingNode):
+            children = [part for pair in item.value for part in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > limit:
+                break
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(node)
+
+
+def parse_yaml(text, path):
+    """One YAML document, refused when its aliases expand to more than MAX_NODES values."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            nodes = _expanded_size(node, MAX_NODES)
+        except ValueError as exc:
+            raise VariableError("not usable YAML: %s" % exc, path)
+        if nodes > MAX_NODES:
+            raise VariableError("holds more than %d values once its YAML aliases are expanded (an alias bomb?)"
+                                % MAX_NODES, path)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def load_file(path):
     """One variable file as a dict (empty files are allowed)."""
+    text = _read_text(path)
     try:
-        with open(path) as handle:
-            data = yaml.safe_load(handle)
+        data = parse_yaml(text, path)
     except yaml.YAMLError as exc:
         raise VariableError("not valid YAML: %s" % exc, path)
-    except (IOError, OSError) as exc:
-        raise VariableError("cannot read: %s" % exc, path)
+    except RecursionError:
+        raise VariableError("not usable YAML: nested too deeply", path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -74,11 +209,16 @@ def load_file(path):
     return data
 
 
-def merge_files(files):
-    """Shallow-merge files in order; also return which file set each key last."""
+def merge_files(files, empty=None):
+    """Shallow-merge files in order; also return which file set each key last.
+
+    ``empty``, a list, receives the files that hold no variables.
+    """
     merged, sources = {}, {}
     for path in files:
         data = load_file(path)
+        if not data and empty is not None:
+            empty.append(path)
         merged.update(data)
         sources.update(dict.fromkeys(data, path))
     return merged, sources
@@ -94,7 +234,7 @@ def discover(root):
     dir_images = {}
     for directory, subdirs, _files in os.walk(root):
         subdirs.sort()
-        files = yaml_files(directory)
+        files = yaml_files(directory, root)
         if not files:
             continue
         name = os.path.basename(directory)
@@ -110,9 +250,10 @@ def discover(root):
             if ancestor == root:
                 break
             ancestor = os.path.dirname(ancestor)
-        variables, sources = merge_files(files)
+        empty = []
+        variables, sources = merge_files(files, empty)
         images[name] = Image(name, directory, os.path.relpath(directory, root), files,
-                             variables, sources, parent)
+                             variables, sources, parent, empty)
         dir_images[directory] = name
     if not images:
         raise TreeError("no image variable files (*.yaml) found under %s" % root)
@@ -128,7 +269,7 @@ def find_image_dir(root, name):
     found = []
     for directory, subdirs, _files in os.walk(root):
         subdirs.sort()
-        if os.path.basename(directory) == name and yaml_files(directory):
+        if os.path.basename(directory) == name and yaml_files(directory, root):
             found.append(directory)
     if not found:
         raise TreeError("no image named %r (a directory of that name holding *.yaml) under %s" % (name, root))

@@ -137,15 +137,17 @@ def normalise_image_name(imagename, prefix="openstack"):
     return name
 
 
-def names_from_config(data, prefix="openstack"):
-    """Image names listed by a config file's ``container_images`` (or a bare list)."""
+def names_from_config(data, prefix="openstack", source="config file"):
+    """Image names listed by a config file's ``container_images`` (or a bare list); errors name ``source``
+    (the file) and the entry."""
     entries = data.get("container_images", []) if isinstance(data, dict) else data
     if not isinstance(entries, list):
-        raise GraphError("config file: container_images must be a list of {imagename: ...}")
+        raise GraphError("%s: container_images must be a list of {imagename: ...}" % source)
     names = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("imagename"):
-            raise GraphError("config file: container_images[%d] has no imagename" % index)
+            raise GraphError("%s: container_images[%d] has no imagename (each entry needs one, such as "
+                             "imagename: quay.io/ns/openstack-nova-api:tag)" % (source, index))
         names.append(normalise_image_name(str(entry["imagename"]), prefix))
     return names
 

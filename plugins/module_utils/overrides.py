@@ -47,19 +47,32 @@ def check_overrides(overrides, source="image overrides"):
                                     source, where)
 
 
+def _edit_packages(packages, append, removed):
+    """Append to the common group (a plain list is that group), then remove from every group."""
+    if isinstance(packages, list):
+        common = list(packages) + [name for name in append if name not in packages]
+        return [name for name in common if name not in removed]
+    packages = dict(packages)
+    if append:
+        common = list(packages.get("common") or [])
+        packages["common"] = common + [name for name in append if name not in common]
+    if removed:
+        packages = dict((group, [name for name in names if name not in removed] if isinstance(names, list) else names)
+                        for group, names in packages.items())
+    return packages
+
+
 def apply_override(variables, sources, override, source="image overrides"):
     """A copy of the image's variables with one override applied; sources say who set what."""
     variables = copy.deepcopy(variables)
     packages = variables.get("tcib_packages") or {}
-    if override.get("packages_append"):
-        packages.setdefault("common", [])
-        packages["common"] = list(packages["common"]) + [p for p in override["packages_append"]
-                                                         if p not in packages["common"]]
-    if override.get("packages_remove"):
-        removed = set(override["packages_remove"])
-        packages = dict((group, [p for p in names if p not in removed]) for group, names in packages.items())
-    if "packages_append" in override or "packages_remove" in override:
-        variables["tcib_packages"] = packages
+    # Upstream's plain list is one group: the common one. Anything else is left as it is, for validation to
+    # refuse naming the file that set it.
+    editable = isinstance(packages, list) or (isinstance(packages, dict) and all(
+        names is None or isinstance(names, (list, dict)) for names in packages.values()))
+    if editable and ("packages_append" in override or "packages_remove" in override):
+        variables["tcib_packages"] = _edit_packages(packages, override.get("packages_append") or [],
+                                                    set(override.get("packages_remove") or []))
         sources["tcib_packages"] = source
     actions = list(variables.get("tcib_actions") or [])
     if override.get("actions_remove"):

@@ -11,9 +11,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
 import glob
+import json
 import os
 import shutil
+import stat
 import traceback
 
 try:
@@ -23,7 +26,7 @@ except ImportError:
 else:
     YAML_IMPORT_ERROR = None
 
-from ansible_collections.tcib.images.plugins.module_utils import discovery, graph, overrides
+from ansible_collections.tcib.images.plugins.module_utils import discovery, graph, overrides, reference
 from ansible_collections.tcib.images.plugins.module_utils.render import render
 from ansible_collections.tcib.images.plugins.module_utils.variables import (
     SCHEMA, VariableError, template, validate)
@@ -50,8 +53,60 @@ def write_if_changed(path, text):
     return True
 
 
-def gather_sources(patterns, image_dir, source=None):
-    """Paths matched by tcib_gather_files (globs relative to the image's directory)."""
+def _gather_error(message, path, source):
+    return VariableError("%s %s" % (path, message), source, "tcib_gather_files")
+
+
+def _check_gathered(path, roots, source):
+    """One path that would be copied into a build context: a regular file or a directory, inside roots.
+
+    A symbolic link must resolve (not dangling, not a loop) to one of those, inside roots. Returns whether
+    the path is a directory to walk (a link to a directory is copied as a link, so it is not walked).
+    """
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise _gather_error("cannot be read: %s" % exc.strerror, path, source)
+    link = stat.S_ISLNK(info.st_mode)
+    if link:
+        try:
+            info = discovery.check_link(path)
+        except VariableError as exc:
+            raise _gather_error(str(exc).split(": ", 1)[-1], path, source)
+    if not discovery.inside(path, roots):
+        raise _gather_error("%sis outside the tree: files are gathered only from %s (name another directory in "
+                            "the extra_gather_dirs setting to gather from it)"
+                            % ("(a symbolic link to %s) " % os.path.realpath(path) if link else "",
+                               " and ".join(roots)), path, source)
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise _gather_error("%sis %s: only regular files and directories are gathered"
+                            % ("(a symbolic link to %s) " % os.path.realpath(path) if link else "",
+                               discovery.describe_special(info.st_mode)), path, source)
+    return stat.S_ISDIR(info.st_mode) and not link
+
+
+def check_gathered(path, roots, source=None):
+    """A gathered path and, for a directory, everything under it (VariableError naming the first at fault)."""
+    top_is_dir = _check_gathered(path, roots, source) or os.path.isdir(path)
+    if not top_is_dir:
+        return
+
+    def unreadable(exc):
+        raise _gather_error("cannot be read: %s" % exc.strerror, exc.filename, source)
+
+    for directory, subdirs, files in os.walk(path, onerror=unreadable):
+        subdirs.sort()
+        for name in sorted(subdirs + files):
+            _check_gathered(os.path.join(directory, name), roots, source)
+
+
+def gather_sources(patterns, image_dir, source=None, roots=None):
+    """Paths matched by tcib_gather_files (globs relative to the image's directory).
+
+    Each must be inside ``roots`` (by default the image's directory) once links are followed, and hold only
+    regular files and directories: a variable file cannot gather a host file, a device or a pipe.
+    """
+    roots = [os.path.realpath(root) for root in (roots or [image_dir])]
     found = []
     for pattern in patterns or []:
         full = pattern if os.path.isabs(pattern) else os.path.join(image_dir, pattern)
@@ -60,7 +115,10 @@ def gather_sources(patterns, image_dir, source=None):
             raise VariableError("no file matches %r" % pattern, source, "tcib_gather_files")
         # "scripts/" globs to ".../scripts/", whose basename is "": copy_into would replace
         # the whole context with the directory's contents.
-        found.extend(os.path.normpath(match) for match in matches)
+        for match in matches:
+            match = os.path.normpath(match)
+            check_gathered(match, roots, source)
+            found.append(match)
     return found
 
 
@@ -79,9 +137,79 @@ def copy_into(paths, context_dir):
     return copied
 
 
-def gather_files(patterns, image_dir, context_dir, source=None):
-    """Copy tcib_gather_files into the context."""
-    return copy_into(gather_sources(patterns, image_dir, source), context_dir)
+def context_names(paths):
+    """What a build context holds from the gathered paths: each one's name, and the paths under a directory."""
+    names = set()
+    for path in paths:
+        top = os.path.basename(path)
+        names.add(top)
+        if os.path.isdir(path):
+            for directory, subdirs, files in os.walk(path):
+                for name in subdirs + files:
+                    names.add(os.path.relpath(os.path.join(directory, name), os.path.dirname(path)))
+    return names
+
+
+def _copy_sources(value, instruction):
+    """The local sources of one COPY/ADD value (shell or exec form); None when they cannot be known here
+    (another stage or image with --from, a heredoc, a variable)."""
+    if isinstance(value, list):
+        words = [str(item) for item in value]
+    else:
+        text = str(value).strip()
+        words = None
+        if text.startswith("["):
+            try:
+                words = [str(item) for item in json.loads(text)]
+            except ValueError:
+                words = None
+        if words is None:
+            words = text.split()
+    flags = [word for word in words if word.startswith("--")]
+    words = [word for word in words if not word.startswith("--")]
+    if any(flag.startswith("--from") for flag in flags) or any("<<" in word for word in words):
+        return None
+    if len(words) < 2:
+        raise ValueError("%s needs a source and a destination, got %r" % (instruction, value))
+    sources = []
+    for word in words[:-1]:
+        if "$" in word or (instruction == "ADD" and ("://" in word or word.startswith("git@"))):
+            continue
+        sources.append(word)
+    return sources
+
+
+def _in_context(source, names):
+    path = os.path.normpath(source.lstrip("/") or ".")
+    if path == ".":
+        return True
+    if any(char in path for char in "*?["):
+        return any(fnmatch.fnmatchcase(name, path) for name in names)
+    return path in names
+
+
+def check_copies(variables, gathered, sources):
+    """Every local source of COPY and ADD (tcib_copies, tcib_adds, copy/add actions) must be in the build
+    context, that is among the files tcib_gather_files brings: found now, not by buildah mid-build."""
+    names = context_names(gathered)
+    tops = sorted(os.path.basename(path) for path in gathered)
+    items = [("tcib_copies", "tcib_copies", "COPY", value) for value in variables.get("tcib_copies") or []]
+    items += [("tcib_adds", "tcib_adds", "ADD", value) for value in variables.get("tcib_adds") or []]
+    for index, action in enumerate(variables.get("tcib_actions") or []):
+        (name, value), = action.items()
+        if str(name).lower() in ("copy", "add"):
+            items.append(("tcib_actions", "tcib_actions[%d]" % index, str(name).upper(), value))
+    for key, where, instruction, value in items:
+        try:
+            wanted = _copy_sources(value, instruction)
+        except ValueError as exc:
+            raise VariableError(str(exc), sources.get(key), where)
+        for source in wanted or []:
+            if not _in_context(source, names):
+                raise VariableError(
+                    "%s %s: %r is not in the image's build context, which holds only what tcib_gather_files "
+                    "gathers (%s)" % (instruction, value, source, ", ".join(tops) or "nothing"),
+                    sources.get(key), where)
 
 
 class PlanSettings(object):
@@ -89,12 +217,23 @@ class PlanSettings(object):
 
     def __init__(self, base_image, registry="localhost", namespace="tcib", prefix="openstack",
                  tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False,
-                 image_overrides=None, extras=None):
+                 image_overrides=None, extras=None, extra_gather_dirs=None):
         self.merge_runs = merge_runs
+        # Directories besides the tree that tcib_gather_files may gather from (a setting, never a variable file).
+        self.extra_gather_dirs = [os.path.abspath(directory) for directory in extra_gather_dirs or []]
+        for directory in self.extra_gather_dirs:
+            if not os.path.isdir(directory):
+                raise VariableError("setting extra_gather_dirs: %s is not a directory" % directory)
         # upstream's --tcib-extras: seen by every image's templates; a known tcib_ variable among them is set.
         self.extras = dict(extras or {})
         self.overrides = image_overrides or {}
         overrides.check_overrides(self.overrides)
+        # Every name this run gives an image is checked before anything is planned (ImageRefError).
+        reference.check_settings(registry, namespace, prefix, tag)
+        try:
+            reference.parse(base_image)
+        except reference.ImageRefError as exc:
+            raise reference.ImageRefError("setting base_image=%s: %s" % (base_image, exc))
         self.base_image = base_image
         self.registry = registry
         self.namespace = namespace
@@ -144,7 +283,9 @@ def resolve_parents(images, settings):
                 continue
             try:
                 parents[name] = graph.resolve_from(str(rendered), images, settings.ref)
-            except graph.GraphError as exc:
+                if parents[name] is None:
+                    reference.parse(str(rendered))
+            except (graph.GraphError, reference.ImageRefError) as exc:
                 raise VariableError(str(exc), sources.get("tcib_from"), "tcib_from")
     graph.check_cycles(parents, lambda name: "%s (%s)" % (name, images[name].directory))
     return parents
@@ -161,8 +302,31 @@ def generated_labels(ref, variables):
     return labels
 
 
-def plan_image(image, parent, settings):
-    """The plain-data plan entry for one image (nothing written)."""
+def check_image_ref(image, settings):
+    """The reference the image is tagged with, valid before anything is built (the directory names it)."""
+    ref = settings.ref(image.name)
+    try:
+        reference.parse(ref)
+    except reference.ImageRefError as exc:
+        raise VariableError("image %r cannot be named %s: %s" % (image.name, ref, exc), image.directory)
+    return ref
+
+
+def empty_file_warnings(image, parent):
+    """Warnings for variable files that hold nothing: an image of only those is a copy of its parent."""
+    warnings = ["%s holds no variables (an empty file)" % path for path in image.empty_files]
+    if image.empty_files and len(image.empty_files) == len(image.files):
+        warnings.append("image %s has no variables at all: it would be built as a copy of %s"
+                        % (image.name, "its parent %s" % parent if parent else "the base image"))
+    return warnings
+
+
+def plan_image(image, parent, settings, gather_roots=None):
+    """The plain-data plan entry for one image (nothing written).
+
+    ``gather_roots``: the directories tcib_gather_files may gather from (by default the image's own).
+    """
+    check_image_ref(image, settings)
     variables, sources = settings.with_extra_vars(image)
     rendered = prepare_variables(variables, sources, settings.context())
     if parent:
@@ -175,6 +339,9 @@ def plan_image(image, parent, settings):
         containerfile = render(dict(rendered, tcib_from=from_image), from_image, settings.merge_runs)
     except VariableError as exc:
         raise VariableError(str(exc), exc.source or image.directory, exc.key)
+    gathered = gather_sources(rendered.get("tcib_gather_files"), image.directory, sources.get("tcib_gather_files"),
+                              gather_roots)
+    check_copies(rendered, gathered, sources)
     return {
         "name": image.name,
         "image": settings.ref(image.name),
@@ -186,9 +353,9 @@ def plan_image(image, parent, settings):
         "variables": rendered,
         "containerfile": containerfile,
         "package": (rendered.get("tcib_meta") or {}).get("package"),
-        "gather_sources": gather_sources(rendered.get("tcib_gather_files"), image.directory,
-                                         sources.get("tcib_gather_files")),
+        "gather_sources": gathered,
         "sources": sources,
+        "warnings": empty_file_warnings(image, parent),
     }
 
 
@@ -229,7 +396,9 @@ def make_plan(root, settings, services=None, include=None, exclude=None, config_
     parents = resolve_parents(images, settings)
     include = list(include or []) + list(config_names or [])
     names = graph.select(parents, services, include, exclude)
-    return [plan_image(images[name], parents[name], settings) for name in names]
+    # Files are gathered from the tree, and from the directories the run names besides it.
+    roots = [root] + list(settings.extra_gather_dirs)
+    return [plan_image(images[name], parents[name], settings, roots) for name in names]
 
 
 def plan_document(entries):

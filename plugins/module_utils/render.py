@@ -24,8 +24,11 @@ def _quote(value):
     """A double-quoted value that Containerfile parsers read back unchanged.
 
     Not ASCII-escaped: inside double quotes the parser only understands \\" \\$ and
-    \\\\, so a JSON \\uXXXX escape would reach the image as literal text.
+    \\\\, so a JSON \\uXXXX escape would reach the image as literal text. A YAML boolean is
+    ``true``/``false``, as upstream's template (``value | to_json``) wrote it, not Python's ``True``.
     """
+    if isinstance(value, bool):
+        value = "true" if value else "false"
     return json.dumps(str(value), ensure_ascii=False)
 
 

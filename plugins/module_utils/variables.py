@@ -20,16 +20,20 @@ import traceback
 try:
     from jinja2 import StrictUndefined, meta
     from jinja2.exceptions import TemplateError, UndefinedError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
+    from jinja2.sandbox import safe_range
 except ImportError:
     JINJA2_IMPORT_ERROR = traceback.format_exc()
 else:
     JINJA2_IMPORT_ERROR = None
 
+from ansible_collections.tcib.images.plugins.module_utils.sandbox import (
+    BoundedSandbox, TemplateLimit, TemplateTimeout, time_limit)
+
 STR = "str"
 LIST = "list"
 DICT = "dict"
 STR_OR_LIST = "str or list"
+DICT_OR_LIST = "dict or list"
 
 # Every variable the containerfile role understands, in upstream's order.
 SCHEMA = {
@@ -53,7 +57,8 @@ SCHEMA = {
     "tcib_user": STR,
     "tcib_gather_files": LIST,
     # Conventions and context that the renderer does not emit directly.
-    "tcib_packages": DICT,
+    # Groups of package lists ({common: [...]}), or upstream's plain list (one group, as common).
+    "tcib_packages": DICT_OR_LIST,
     "tcib_path": STR,
     "tcib_distro": STR,
     "tcib_release": STR,
@@ -84,6 +89,8 @@ def _type_ok(kind, value):
         return isinstance(value, list)
     if kind == DICT:
         return isinstance(value, dict)
+    if kind == DICT_OR_LIST:
+        return isinstance(value, (dict, list))
     return isinstance(value, (str, list))
 
 
@@ -112,9 +119,11 @@ def validate(variables, sources=None):
                 "must be a %s, got %s" % (kind, type(value).__name__), source, key)
         if key == "tcib_actions":
             _validate_actions(value, source)
+        elif key == "tcib_packages":
+            _validate_packages(value, source)
         elif key == "tcib_meta":
             _validate_meta(value, source)
-        elif kind == DICT and key not in ("tcib_packages", "tcib_meta"):
+        elif kind == DICT and key != "tcib_meta":
             for name, item in value.items():
                 if not _scalar(item):
                     raise VariableError(
@@ -144,6 +153,27 @@ def _validate_meta(meta, source):
                                 source, "tcib_meta")
 
 
+def _validate_packages(packages, source, where="tcib_packages"):
+    """Package lists: a list of names, or a mapping of groups to lists (or to mappings of groups).
+
+    A string where a list belongs is refused: templates would join its letters.
+    """
+    if isinstance(packages, list):
+        for item in packages:
+            if not (_scalar(item) or isinstance(item, dict)) or isinstance(item, bool):
+                raise VariableError("items must be package names, got %s %r" % (type(item).__name__, item),
+                                    source, where)
+        return
+    for group, names in packages.items():
+        if names is None:
+            continue
+        if isinstance(names, (list, dict)):
+            _validate_packages(names, source, "%s.%s" % (where, group))
+            continue
+        raise VariableError("group %r must be a list of package names, got %s %r (write [%s] for one package)"
+                            % (group, type(names).__name__, names, names), source, where)
+
+
 def _validate_actions(actions, source):
     for index, action in enumerate(actions):
         where = "tcib_actions[%d]" % index
@@ -168,13 +198,15 @@ def _regex_replace(value, pattern, replacement="", ignorecase=False):
 
 
 def _environment():
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
+    # Jinja's immutable sandbox, with what a template makes bounded in size (see sandbox.py).
+    env = BoundedSandbox(undefined=StrictUndefined, keep_trailing_newline=False)
     # Only pure helpers: nothing that touches the host.
     # Jinja's own bounded range: a file cannot ask for a billion-item list.
     env.globals = {"range": safe_range, "dict": dict}
     env.filters["to_json"] = lambda value: json.dumps(value, sort_keys=True)
     env.filters["regex_replace"] = _regex_replace
     env.filters["bool"] = lambda value: str(value).lower() in ("1", "true", "yes", "on")
+    env.bound_filters()
     return env
 
 
@@ -198,7 +230,9 @@ def template(variables, sources=None, context=None):
     Templates see the image's own variables (plus ``context``), so actions may refer
     to ``tcib_packages`` as upstream files do. A variable is rendered when a template
     refers to it, and a template's output is never rendered again (so escaped braces
-    stay braces). Undefined names and cycles are errors naming the file and key.
+    stay braces). Undefined names and cycles are errors naming the file and key, and so is a template
+    that asks for a value larger than sandbox.MAX_SIZE, or keeps the image's templates running longer than
+    sandbox.MAX_SECONDS together.
     """
     sources = sources or {}
     raw = dict(context or {})
@@ -231,6 +265,10 @@ def template(variables, sources=None, context=None):
             return _env().from_string(value).render(scope)
         except VariableError:
             raise
+        except TemplateTimeout as exc:
+            raise VariableError("template stopped: %s" % exc, source, key)
+        except TemplateLimit as exc:
+            raise VariableError("template refused: %s" % exc, source, key)
         except UndefinedError as exc:
             raise VariableError("undefined variable in template: %s" % exc, source, key)
         except TemplateError as exc:
@@ -238,4 +276,5 @@ def template(variables, sources=None, context=None):
         except Exception as exc:  # 1/0, 'a' + 1, {% include %} without a loader, runaway macros...
             raise VariableError("template error: %s: %s" % (type(exc).__name__, exc), source, key)
 
-    return dict((key, value_of(key)) for key in variables)
+    with time_limit():
+        return dict((key, value_of(key)) for key in variables)

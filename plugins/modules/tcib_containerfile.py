@@ -17,7 +17,10 @@ description:
     own variables are visible; no lookups), and writes a Containerfile in upstream tcib's instruction order.
   - Variables come from the variable files in O(image_dir) (or the image's directory in O(tree)) merged in
     name order, then the known C(tcib_) variables among O(extras), then O(variables); later ones win.
-  - Files named in C(tcib_gather_files) are copied next to the Containerfile.
+  - Files named in C(tcib_gather_files) are copied next to the Containerfile. They are gathered only from
+    inside O(tree) (or O(image_dir), or the current directory without either) and O(extra_gather_dirs), and
+    only regular files and directories; a symbolic link out of those, a dangling link, a link loop, a device
+    or a pipe is an error naming the file.
 author:
   - tcib.images contributors (@tcib-images)
 attributes:
@@ -80,6 +83,11 @@ options:
     description: Available to templates as C(tcib_release) unless the variables set it.
     type: str
     default: "13"
+  extra_gather_dirs:
+    description: Directories besides the tree (or the image's directory) that C(tcib_gather_files) may gather from.
+    type: list
+    elements: path
+    default: []
 """
 
 EXAMPLES = r"""
@@ -135,7 +143,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.discovery import (
     TreeError, find_image_dir, merge_files, yaml_files)
-from ansible_collections.tcib.images.plugins.module_utils.plan import gather_files, render_image
+from ansible_collections.tcib.images.plugins.module_utils.plan import copy_into, gather_sources, render_image
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
@@ -154,6 +162,7 @@ def main():
             from_image=dict(type="str"),
             distro=dict(type="str", default="debian"),
             release=dict(type="str", default="13"),
+            extra_gather_dirs=dict(type="list", elements="path", default=[]),
         ),
         mutually_exclusive=[("image_dir", "tree")],
         supports_check_mode=True,
@@ -165,10 +174,14 @@ def main():
     try:
         if p["tree"]:
             image_dir = find_image_dir(p["tree"], p["name"] or os.path.basename(os.path.normpath(p["dest"])))
+        # Where variable files and gathered files may come from.
+        roots = [p["tree"] or image_dir or os.getcwd()] + p["extra_gather_dirs"]
         if image_dir:
-            variables, sources = merge_files(yaml_files(image_dir))
+            variables, sources = merge_files(yaml_files(image_dir, roots[0]))
         rendered, text = render_image(variables, sources, p["variables"], p["extras"], p["distro"], p["release"],
                                       p["from_image"], p["image"], p["merge_runs"])
+        gathered = gather_sources(rendered.get("tcib_gather_files"), image_dir or os.getcwd(),
+                                  sources.get("tcib_gather_files"), roots)
     except (VariableError, TreeError) as exc:
         module.fail_json(msg=str(exc))
     path = os.path.join(p["dest"], "Containerfile")
@@ -183,11 +196,7 @@ def main():
         with open(path, "w") as handle:
             handle.write(text)
     if not module.check_mode:
-        try:
-            gather_files(rendered.get("tcib_gather_files"), image_dir or os.getcwd(), p["dest"],
-                         sources.get("tcib_gather_files"))
-        except VariableError as exc:
-            module.fail_json(msg=str(exc))
+        copy_into(gathered, p["dest"])
     result = dict(changed=changed, containerfile=text, path=path, variables=rendered, image_dir=image_dir)
     if module._diff:
         result["diff"] = dict(before=before, after=text, before_header=path, after_header=path)

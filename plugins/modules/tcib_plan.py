@@ -22,6 +22,18 @@ description:
   - Fails with the file and key at fault on invalid YAML, an unknown C(tcib_) variable, a value of the
     wrong type or an undefined template variable; with the images and files involved on two images of one
     name, a cycle or a parent that does not exist; with the closest known names on an unknown selection.
+  - Checks every image reference before anything is built (O(registry), O(namespace), O(prefix), O(tag),
+    O(base_image), each image's name and each C(tcib_from) outside the tree) against docker's reference
+    grammar. O(registry) must name a registry host (a dot or a port, or C(localhost)), as podman would read a
+    bare word as a path on docker.io.
+  - Gathers C(tcib_gather_files) only from inside the tree (and O(extra_gather_dirs)), and only regular files
+    and directories; a match outside them (after following symbolic links), a dangling symbolic link, a
+    link loop, a device or a pipe fails naming the file and key.
+  - Reads variable files as hostile input, and fails naming the file on one that is not UTF-8 text, is larger than
+    1 MiB, or whose YAML aliases expand to more than 100000 values; naming the file and key on a template that
+    asks for a value of more than 1 MiB or runs longer than 10 seconds, on a C(tcib_copies) (C(tcib_adds),
+    C(copy) or C(add) action) source that is not among the gathered files, on a C(tcib_packages) group that
+    is not a list. Warns, naming it, about a variable file that holds no variables.
   - Writes the plan as C(plan.json) and a Graphviz C(plan.dot) in O(work_dir), holding the work_dir's lock;
     fails at once, naming the holder, while another run plans or builds in the same O(work_dir).
 author:
@@ -73,7 +85,10 @@ options:
         (C(quay.io/ns/openstack-nova-api:tag) selects C(nova-api)).
     type: path
   registry:
-    description: Registry part of image names.
+    description:
+      - Registry part of image names, a host with a dot or a port (C(registry.example.com),
+        C(registry:5000)), optionally followed by a path, or C(localhost) for local images. A bare word
+        such as C(bad) is refused, as podman would read C(bad/ns/image) as a path on docker.io.
     type: str
     default: localhost
   namespace:
@@ -85,9 +100,18 @@ options:
     type: str
     default: openstack
   tag:
-    description: Tag of every built image.
+    description: Tag of every built image (at most 128 letters, digits, C(_), C(.) and C(-), not starting with
+      C(.) or C(-)).
     type: str
     default: latest
+  extra_gather_dirs:
+    description:
+      - Directories besides O(tree) that C(tcib_gather_files) may gather from. Without them, only files inside
+        the tree are gathered (after following symbolic links), so a variable file cannot copy a host file
+        into an image.
+    type: list
+    elements: path
+    default: []
   distro:
     description: Distribution name, available to templates as C(tcib_distro).
     type: str
@@ -208,6 +232,7 @@ names:
 """
 
 import os
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -216,6 +241,7 @@ from ansible_collections.tcib.images.plugins.module_utils.graph import names_fro
 from ansible_collections.tcib.images.plugins.module_utils.overrides import split_extra_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
     PlanSettings, assign_paths, make_plan, plan_document, plan_dot, write_contexts)
+from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
 from ansible_collections.tcib.images.plugins.module_utils.report import write_json
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
@@ -243,6 +269,7 @@ def main():
             extra_config=dict(type="path"),
             image_overrides=dict(type="dict", default={}),
             tcib_extras=dict(type="dict", default={}),
+            extra_gather_dirs=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -256,11 +283,14 @@ def main():
         image_overrides.update(p["image_overrides"])
         settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
                                 p["distro"], p["release"], extra_vars, p["merge_runs"], image_overrides,
-                                p["tcib_extras"])
+                                p["tcib_extras"], p["extra_gather_dirs"])
         config_names = []
         if p["config_file"]:
-            config_names = names_from_config(load_file(p["config_file"]), p["prefix"])
+            config_names = names_from_config(load_file(p["config_file"]), p["prefix"], p["config_file"])
         entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names)
+        for entry in entries:
+            for warning in entry.pop("warnings", []):
+                module.warn(warning)
         plan_path = os.path.join(p["work_dir"], "plan.json")
         plan_id = new_plan_id()
         # Not while another run plans or builds here: it builds from these contexts and this plan.
@@ -273,8 +303,11 @@ def main():
                                        release=p["release"]))
             with open(os.path.join(p["work_dir"], "plan.dot"), "w") as handle:
                 handle.write(plan_dot(entries))
-    except (TreeError, VariableError, WorkDirBusy) as exc:
+    except (TreeError, VariableError, WorkDirBusy, ImageRefError) as exc:
         module.fail_json(msg=str(exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        # Whatever a tree holds, the run ends with a message, not a traceback (kept for -vvv).
+        module.fail_json(msg="planning failed: %s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
     module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries],
                      plan_path=plan_path, plan_id=plan_id)
 

@@ -10,11 +10,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
-# Images built by tests that use their own trees live under this namespace, apart from the real ones.
-TEST_NAMESPACE = "tcib-test"
+# Images built by tests that use their own trees live under this namespace, apart from the real ones
+# (TCIB_TEST_NAMESPACE gives a run of the tests a namespace of its own).
+TEST_NAMESPACE = os.environ.get("TCIB_TEST_NAMESPACE", "tcib-test")
 
 
-def ansible_playbook(playbook, *extra_vars, check=False, tags=None):
+def ansible_playbook(playbook, *extra_vars, check=False, tags=None, timeout=3600):
     """Run ansible-playbook from the checkout; returns the CompletedProcess (output as text)."""
     binary = VENV_BIN / "ansible-playbook"
     argv = [str(binary if binary.exists() else "ansible-playbook"), str(playbook)]
@@ -26,7 +27,7 @@ def ansible_playbook(playbook, *extra_vars, check=False, tags=None):
         argv += ["--tags", tags]
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=3600, check=False)
+    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def podman(*args, check=True):

@@ -49,6 +49,8 @@ def extravars(*argv):
     (["--build-timeout", "1800"], {"build_timeout": 1800}),
     (["--service", "nova", "--service", "keystone"], {"service": ["nova", "keystone"]}),
     (["--jobs", "3"], {"max_parallel": 3}),
+    (["--jobs", "0"], {"max_parallel": 0}),
+    (["--gather-dir", "site", "--gather-dir", "/srv/certs"], {"extra_gather_dirs": ["/home/op/site", "/srv/certs"]}),
     (["--force"], {"force": True}),
     (["--no-tls-verify"], {"tls_verify": False}),
     # With --check for ansible: everything in check mode but the rendering.
@@ -59,6 +61,15 @@ def extravars(*argv):
 ])
 def test_each_option_becomes_its_playbook_variable(argv, expected):
     assert extravars(*argv) == dict(WORK, **expected)
+
+
+@pytest.mark.parametrize("argv", [["--jobs", "-1"], ["--jobs", "abc"], ["--build-timeout", "-5"],
+                                  ["--build-timeout", "1.5"]])
+def test_counts_below_zero_or_not_whole_exit_2_naming_the_option(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.build_parser().parse_args(argv)
+    assert info.value.code == 2
+    assert "argument %s: %r is not a whole number (0 or more)" % (argv[0], argv[1]) in capsys.readouterr().err
 
 
 def test_config_file_is_looked_up_in_the_config_path_first(tmp_path):

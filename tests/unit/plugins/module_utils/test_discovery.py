@@ -198,3 +198,116 @@ def test_find_image_dir_in_a_missing_tree(tmp_path):
 ])
 def test_image_ref(kwargs, expected):
     assert image_ref("nova-api", **kwargs) == expected
+
+
+# --- hostile variable files ---------------------------------------------------------------------------
+
+def alias_bomb(levels=7, width=10):
+    """A "billion laughs": each level holds ``width`` aliases of the one below (width ** levels leaves)."""
+    lines = ["l0: &l0 [%s]" % ", ".join(["lol"] * width)]
+    for level in range(1, levels):
+        lines.append("l%d: &l%d [%s]" % (level, level, ", ".join(["*l%d" % (level - 1)] * width)))
+    lines.append("tcib_runs: *l%d" % (levels - 1))
+    return "\n".join(lines) + "\n"
+
+
+def load_error(tmp_path, content, name="image.yaml"):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    with pytest.raises(VariableError) as info:
+        load_file(str(path))
+    assert str(path) in str(info.value)
+    return str(info.value)
+
+
+def test_non_utf8_byte_names_the_file_line_and_byte(tmp_path):
+    message = load_error(tmp_path, b"tcib_user: nova\n# caf\xe9\ntcib_cmd: x\n")
+    assert "is not UTF-8 text: byte 0xe9 at line 2, column 6" in message
+
+
+def test_alias_bomb_is_refused_fast(tmp_path):
+    import time
+
+    text = alias_bomb()
+    assert len(text) < 2000
+    started = time.time()
+    message = load_error(tmp_path, text)
+    assert time.time() - started < 5
+    assert "more than 100000 values once its YAML aliases are expanded" in message
+
+
+def test_aliases_within_the_limit_are_fine(tmp_path):
+    path = tmp_path / "image.yaml"
+    path.write_text(alias_bomb(levels=3))
+    assert len(load_file(str(path))["tcib_runs"]) == 10
+
+
+def test_merge_keys_count_what_they_copy(tmp_path):
+    lines = ["a0: &a0 {%s}" % ", ".join("k%d: v" % i for i in range(10))]
+    for level in range(1, 6):
+        lines.append("a%d: &a%d {%s}" % (level, level, ", ".join(
+            "m%d: {<<: *a%d}" % (i, level - 1) for i in range(10))))
+    assert "aliases are expanded" in load_error(tmp_path, "\n".join(lines) + "\n")
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    assert "recursive structure" in load_error(tmp_path, "tcib_runs: &a [x, *a]\n")
+
+
+def test_deep_nesting_is_refused(tmp_path):
+    assert "nested too deeply" in load_error(tmp_path, "a: " + "[" * 50000 + "]" * 50000 + "\n")
+
+
+def test_file_larger_than_a_mebibyte_is_refused(tmp_path):
+    assert "is larger than 1048576 bytes" in load_error(tmp_path, "# " + "x" * (1 << 20) + "\n")
+
+
+def test_a_fifo_is_never_read(tmp_path):
+    fifo = tmp_path / "image.yaml"
+    os.mkfifo(str(fifo))
+    with pytest.raises(VariableError) as info:
+        load_file(str(fifo))
+    assert "is a named pipe (fifo), not a regular file" in str(info.value)
+
+
+def test_variable_file_linked_from_outside_the_tree_is_refused(write_tree, tmp_path):
+    root = write_tree({"base/base.yaml": {"tcib_user": "root"}})
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("tcib_user: secret\n")
+    (root / "base" / "os").mkdir()
+    (root / "base" / "os" / "os.yaml").symlink_to(outside)
+    with pytest.raises(VariableError) as info:
+        discover(str(root))
+    assert str(root / "base" / "os" / "os.yaml") in str(info.value)
+    assert "outside the tree" in str(info.value)
+
+
+def test_variable_file_linked_inside_the_tree_is_read(write_tree):
+    root = write_tree({"base/base.yaml": {"tcib_user": "root"}, "base/os/shared.txt": "tcib_cmd: x\n"})
+    (root / "base" / "os" / "os.yaml").symlink_to("shared.txt")
+    assert discover(str(root))["os"].variables == {"tcib_cmd": "x"}
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda path: path.symlink_to(path.parent / "nowhere.yaml"), "is a dangling symbolic link"),
+    (lambda path: path.symlink_to(path.name), "is a symbolic link loop"),
+    (lambda path: os.mkfifo(str(path)), "is a named pipe (fifo), not a variable file"),
+    (lambda path: path.symlink_to("/dev/zero"), "is a character device, not a variable file"),
+])
+def test_broken_or_special_variable_files_are_named(write_tree, make, message):
+    root = write_tree({"base/base.yaml": {"tcib_user": "root"}})
+    (root / "base" / "os").mkdir()
+    make(root / "base" / "os" / "os.yaml")
+    with pytest.raises(VariableError) as info:
+        discover(str(root))
+    assert str(root / "base" / "os" / "os.yaml") in str(info.value)
+    assert message in str(info.value)
+
+
+def test_empty_files_are_recorded(write_tree):
+    root = write_tree({"base/base.yaml": {"tcib_user": "root"}, "base/os/os.yaml": "",
+                       "base/os/nova/a.yaml": "# nothing\n", "base/os/nova/b.yaml": {"tcib_cmd": "x"}})
+    images = discover(str(root))
+    assert images["base"].empty_files == []
+    assert images["os"].empty_files == [str(root / "base" / "os" / "os.yaml")]
+    assert images["nova"].empty_files == [str(root / "base" / "os" / "nova" / "a.yaml")]

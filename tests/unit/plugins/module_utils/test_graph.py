@@ -296,6 +296,13 @@ def test_names_from_config_bad_entries(data, message):
     assert "config file" in str(info.value)
 
 
+def test_names_from_config_errors_name_the_file():
+    with pytest.raises(GraphError) as info:
+        names_from_config({"container_images": [{"imagename": "a"}, {"image_source": "tripleo"}]}, "openstack",
+                          "/srv/containers.yaml")
+    assert str(info.value).startswith("/srv/containers.yaml: container_images[1] has no imagename")
+
+
 # --- chain weights ------------------------------------------------------------------------------------
 
 def test_chain_weights_count_the_longest_chain_below():

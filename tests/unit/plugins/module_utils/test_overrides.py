@@ -67,3 +67,25 @@ def test_override_of_an_unknown_image_lists_close_names(write_tree):
     with pytest.raises(Exception) as info:
         make_plan(str(root), PlanSettings("debian:13", image_overrides={"nova-apy": {"vars": {}}}))
     assert "nova-apy" in str(info.value) and "nova-api" in str(info.value)
+
+
+def test_a_plain_package_list_is_the_common_group():
+    variables, sources = apply_override({"tcib_packages": ["nova-common", "perl"]}, {},
+                                        {"packages_append": ["vendor", "perl"], "packages_remove": ["perl"]}, "here")
+    assert variables["tcib_packages"] == ["nova-common", "vendor"]
+    assert sources["tcib_packages"] == "here"
+
+
+def test_packages_of_the_wrong_type_are_left_for_validation_to_name():
+    variables, sources = apply_override({"tcib_packages": "memcached"}, {"tcib_packages": "f.yaml"},
+                                        {"packages_append": ["x"]}, "here")
+    assert variables["tcib_packages"] == "memcached"
+    assert sources["tcib_packages"] == "f.yaml"
+
+
+def test_planning_an_override_of_a_string_package_group_names_the_file(write_tree):
+    root = write_tree({"base/base.yaml": {"tcib_packages": {"common": "memcached"}}})
+    with pytest.raises(VariableError) as info:
+        make_plan(str(root), PlanSettings("debian:13", image_overrides={"base": {"packages_append": ["b"]}}))
+    assert str(root / "base" / "base.yaml") in str(info.value)
+    assert "tcib_packages: group 'common' must be a list" in str(info.value)

@@ -433,3 +433,181 @@ def test_render_image_errors_name_where_a_value_came_from():
     with pytest.raises(VariableError) as info:
         render_image({}, {})
     assert "set tcib_from or from_image" in str(info.value)
+
+
+# --- image references, checked before anything is built ----------------------------------------------
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"tag": "bad tag!"}, "setting tag=bad tag!: tag 'bad tag!' is not valid"),
+    ({"namespace": "Fault"}, "setting namespace=Fault: namespace component 'Fault' is not valid"),
+    ({"registry": "bad"}, "setting registry=bad: registry 'bad' is not a registry host"),
+    ({"prefix": "Open"}, "setting prefix=Open: prefix 'Open' is not valid"),
+])
+def test_settings_that_name_images_are_checked_first(kwargs, message):
+    from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
+
+    with pytest.raises(ImageRefError) as info:
+        PlanSettings(BASE_IMAGE, **kwargs)
+    assert message in str(info.value)
+
+
+def test_base_image_reference_is_checked():
+    from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
+
+    with pytest.raises(ImageRefError) as info:
+        PlanSettings("localhost/tcib/Debian:trixie")
+    assert "setting base_image=localhost/tcib/Debian:trixie" in str(info.value)
+
+
+def test_image_directory_that_cannot_name_an_image_is_named(write_tree, settings):
+    root = str(write_tree({"base/base.yaml": {}, "base/Nova_API/x.yaml": {}}))
+    with pytest.raises(VariableError) as info:
+        make_plan(root, settings)
+    assert os.path.join(root, "base", "Nova_API") in str(info.value)
+    assert "image 'Nova_API' cannot be named registry.example/ns/pfx-Nova_API:t1" in str(info.value)
+
+
+def test_tcib_from_outside_the_tree_must_be_a_valid_reference(write_tree, settings):
+    root = with_keystone_from(write_tree, "quay.io/Other/keystone:1")
+    with pytest.raises(VariableError) as info:
+        make_plan(root, settings)
+    message = str(info.value)
+    assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
+    assert "tcib_from: image reference 'quay.io/Other/keystone:1'" in message
+
+
+# --- gathering only from the tree: no host files, no devices, no broken links -----------------------
+
+def gather_error(root, settings):
+    with pytest.raises(VariableError) as info:
+        make_plan(str(root), settings)
+    message = str(info.value)
+    assert message.startswith("%s: tcib_gather_files: " % os.path.join(str(root), "base", "base.yaml")), message
+    return message
+
+
+@pytest.mark.parametrize("pattern", ["/etc/hostname", "../" * 30 + "etc/host*", "../../outside.txt"])
+def test_files_outside_the_tree_are_not_gathered(write_tree, settings, pattern):
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": [pattern]}})
+    (root.parent / "outside.txt").write_text("secret\n")
+    assert "is outside the tree: files are gathered only from %s" % root in gather_error(root, settings)
+
+
+def test_a_link_out_of_the_tree_is_not_followed(write_tree, settings, tmp_path):
+    (tmp_path / "secret.txt").write_text("secret\n")
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files"]}, "base/files/ok.conf": "ok\n"})
+    (root / "base" / "files" / "leak").symlink_to(tmp_path / "secret.txt")
+    message = gather_error(root, settings)
+    assert "%s (a symbolic link to %s) is outside the tree" % (root / "base" / "files" / "leak",
+                                                               tmp_path / "secret.txt") in message
+
+
+def test_extra_gather_dirs_are_allowed_by_name(write_tree, tmp_path):
+    extra = tmp_path / "site"
+    extra.mkdir()
+    (extra / "ca.pem").write_text("pem\n")
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": [str(extra / "ca.pem")]}})
+    entry = make_plan(str(root), PlanSettings(BASE_IMAGE, extra_gather_dirs=[str(extra)]))[0]
+    assert entry["gather_sources"] == [str(extra / "ca.pem")]
+    with pytest.raises(VariableError) as info:
+        PlanSettings(BASE_IMAGE, extra_gather_dirs=[str(tmp_path / "nope")])
+    assert "setting extra_gather_dirs: %s is not a directory" % (tmp_path / "nope") in str(info.value)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda files: (files / "dangling").symlink_to(files / "gone"), "is a dangling symbolic link"),
+    (lambda files: (files / "loop").symlink_to(files / "loop"), "is a symbolic link loop"),
+    (lambda files: (files / "zero").symlink_to("/dev/zero"),
+     "(a symbolic link to /dev/zero) is outside the tree"),
+    (lambda files: os.mkfifo(str(files / "fifo")), "is a named pipe (fifo): only regular files and directories"),
+])
+def test_a_gathered_directory_holding_a_broken_link_or_special_file_is_refused(
+        write_tree, settings, make, message):
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files"]}, "base/files/ok.conf": "ok\n"})
+    make(root / "base" / "files")
+    assert message in gather_error(root, settings)
+
+
+def test_a_device_linked_from_an_extra_gather_dir_is_refused(write_tree):
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files/*"]}, "base/files/ok.conf": "ok\n"})
+    (root / "base" / "files" / "zero").symlink_to("/dev/zero")
+    settings = PlanSettings(BASE_IMAGE, extra_gather_dirs=["/dev"])
+    assert "(a symbolic link to /dev/zero) is a character device: only regular files and directories are " \
+        "gathered" in gather_error(root, settings)
+
+
+def test_links_inside_the_tree_are_gathered(write_tree, settings, tmp_path):
+    root = write_tree({"base/base.yaml": {"tcib_gather_files": ["files", "top"]}, "base/files/v1.conf": "1\n",
+                       "base/shared/x.conf": "x\n"})
+    (root / "base" / "files" / "current.conf").symlink_to("v1.conf")
+    (root / "base" / "files" / "shared").symlink_to(root / "base" / "shared")
+    (root / "base" / "top").symlink_to(root / "base" / "shared" / "x.conf")
+    entries = make_plan(str(root), settings)
+    write_contexts(entries, str(tmp_path / "work"))
+    context = tmp_path / "work" / "base"
+    assert (context / "files" / "current.conf").read_text() == "1\n"
+    assert (context / "top").read_text() == "x\n"
+
+
+# --- COPY and ADD sources must be in the build context ------------------------------------------------
+
+COPY_TREE = {"base/files/a.conf": "a\n", "base/files/b.conf": "b\n", "base/scripts/run.sh": "#!/bin/sh\n"}
+
+
+def copy_tree(write_tree, **variables):
+    files = dict(COPY_TREE)
+    files["base/base.yaml"] = dict({"tcib_gather_files": ["files/a.conf", "scripts"]}, **variables)
+    return write_tree(files)
+
+
+@pytest.mark.parametrize("variables", [
+    {"tcib_copies": ["a.conf /etc/a.conf", "scripts/run.sh /usr/local/bin/", "scripts /opt/scripts",
+                     "./a.conf /x", "--chown=root:root --chmod=0644 a.conf /y", "*.conf /etc/", "scripts/*.sh /z",
+                     "--from=builder /out /in", '["a.conf", "/with space"]', ". /all", "$SRC /v"]},
+    {"tcib_adds": ["https://example.com/x.tar.gz /opt/", "a.conf /etc/"]},
+    {"tcib_actions": [{"copy": "a.conf /etc/"}, {"add": ["scripts", "/opt/"]}, {"run": "true"}]},
+])
+def test_copies_of_gathered_files_pass(write_tree, settings, variables):
+    make_plan(str(copy_tree(write_tree, **variables)), settings)
+
+
+@pytest.mark.parametrize("variables,where,words", [
+    ({"tcib_copies": ["b.conf /etc/b.conf"]}, "tcib_copies", "'b.conf' is not in the image's build context"),
+    ({"tcib_copies": ["a.conf nosuch.conf /etc/"]}, "tcib_copies", "'nosuch.conf' is not in"),
+    ({"tcib_copies": ["scripts/other.sh /x"]}, "tcib_copies", "'scripts/other.sh' is not in"),
+    ({"tcib_copies": ["*.txt /x"]}, "tcib_copies", "'*.txt' is not in"),
+    ({"tcib_copies": ["../base.yaml /x"]}, "tcib_copies", "'../base.yaml' is not in"),
+    ({"tcib_copies": ["a.conf"]}, "tcib_copies", "COPY needs a source and a destination"),
+    ({"tcib_adds": ["local.tar /opt/"]}, "tcib_adds", "'local.tar' is not in"),
+    ({"tcib_actions": [{"run": "true"}, {"COPY": ["missing", "/x"]}]}, "tcib_actions[1]", "'missing' is not in"),
+])
+def test_a_copy_of_a_file_not_gathered_fails_while_planning(write_tree, settings, variables, where, words):
+    root = copy_tree(write_tree, **variables)
+    with pytest.raises(VariableError) as info:
+        make_plan(str(root), settings)
+    message = str(info.value)
+    assert message.startswith("%s: %s: " % (root / "base" / "base.yaml", where)), message
+    assert words in message
+    assert "which holds only what tcib_gather_files gathers (a.conf, scripts)" in message or "needs" in words
+
+
+def test_copy_error_names_the_file_that_set_tcib_copies(write_tree, settings):
+    root = write_tree({"base/base.yaml": {}, "base/os/os.yaml": {"tcib_user": "x"},
+                       "base/os/z-copies.yaml": {"tcib_copies": ["x.conf /etc/"]}})
+    with pytest.raises(VariableError) as info:
+        make_plan(str(root), settings)
+    assert str(info.value).startswith("%s: tcib_copies: COPY x.conf /etc/: 'x.conf' is not in the image's build "
+                                      "context, which holds only what tcib_gather_files gathers (nothing)"
+                                      % (root / "base" / "os" / "z-copies.yaml"))
+
+
+def test_empty_variable_files_are_warned_about(write_tree, settings):
+    root = write_tree({"base/base.yaml": {"tcib_user": "root"}, "base/os/os.yaml": "---\n# emptied\n",
+                       "base/os/memcached/a.yaml": "", "base/os/memcached/b.yaml": {"tcib_cmd": "memcached"}})
+    plan = by_name(make_plan(str(root), settings))
+    assert plan["base"]["warnings"] == []
+    assert plan["os"]["warnings"] == [
+        "%s holds no variables (an empty file)" % (root / "base" / "os" / "os.yaml"),
+        "image os has no variables at all: it would be built as a copy of its parent base"]
+    assert plan["memcached"]["warnings"] == ["%s holds no variables (an empty file)"
+                                             % (root / "base" / "os" / "memcached" / "a.yaml")]

@@ -202,6 +202,13 @@ def test_numbers_in_pairs_become_quoted_strings():
     assert body({"tcib_args": {"N": 3, "F": 1.5}}) == ['ARG N="3"', 'ARG F="1.5"']
 
 
+def test_booleans_in_pairs_are_written_as_upstream_did():
+    # Upstream's template wrote `value | to_json`: a YAML true is true, not Python's True.
+    assert body({"tcib_labels": {"tcib_managed": True, "off": False}}) == [
+        'LABEL tcib_managed="true"', 'LABEL off="false"']
+    assert body({"tcib_envs": {"A": True}, "tcib_args": {"B": False}}) == ['ARG B="false"', 'ENV A="true"']
+
+
 def test_pairs_keep_mapping_order():
     assert body({"tcib_envs": {"B": "1", "A": "2", "C": "3"}}) == ['ENV B="1"', 'ENV A="2"', 'ENV C="3"']
 

@@ -37,7 +37,7 @@ def test_unknown_tcib_key_names_file_and_key():
 
 
 def test_every_schema_key_is_accepted_with_a_value_of_its_type():
-    samples = {"str": "x", "list": ["x"], "dict": {"k": "v"}, "str or list": "x y"}
+    samples = {"str": "x", "list": ["x"], "dict": {"k": "v"}, "str or list": "x y", "dict or list": ["x"]}
     variables = dict((key, samples[kind]) for key, kind in SCHEMA.items())
     variables["tcib_actions"] = [{"run": "x"}]
     validate(variables)
@@ -320,3 +320,37 @@ def test_range_is_bounded():
     with pytest.raises(VariableError) as info:
         template({"tcib_workdir": "{{ range(10 ** 9) | list | length }}"}, {"tcib_workdir": SOURCE})
     assert "tcib_workdir" in str(info.value)
+
+
+# --- tcib_packages ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    ["openstack-nova-common"],                                     # upstream's nova-base: a plain list
+    {"common": ["a"], "modules": [{"module": "x", "stream": "1"}]},
+    {"common": None},
+    {"common": ["a"], "nested": {"deep": ["b"]}},
+])
+def test_package_lists_upstream_writes_are_accepted(value):
+    validate({"tcib_packages": value})
+
+
+@pytest.mark.parametrize("value, words", [
+    ({"common": "memcached"}, ["group 'common' must be a list of package names, got str 'memcached'",
+                               "write [memcached]"]),
+    ({"common": ["a"], "nested": {"deep": "b"}}, ["tcib_packages.nested", "group 'deep'"]),
+    ({"common": 3}, ["group 'common'", "int"]),
+    (["a", ["b"]], ["items must be package names", "list"]),
+    (["a", True], ["items must be package names", "bool"]),
+    ("memcached", ["must be a dict or list", "str"]),
+])
+def test_package_lists_of_the_wrong_shape_name_file_and_key(value, words):
+    message = str(validation_error({"tcib_packages": value}))
+    assert SOURCE in message and "tcib_packages" in message
+    for word in words:
+        assert word in message
+
+
+def test_upstream_plain_package_list_renders_as_upstream_joins_it():
+    variables = {"tcib_packages": ["openstack-nova-common", "python3"],
+                 "tcib_actions": [{"run": "dnf install -y {{ tcib_packages | join(' ') }}"}]}
+    assert template(variables)["tcib_actions"] == [{"run": "dnf install -y openstack-nova-common python3"}]
