@@ -138,7 +138,7 @@ def plan_timing(tree):
 def timed(argv, runs):
     """Median wall time of a command over runs (each must succeed, or exit 100 for pending updates)."""
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         started = time.time()
         done = subprocess.run(argv, cwd=REPO, env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg")),
                               capture_output=True, text=True, check=False)

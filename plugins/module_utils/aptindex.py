@@ -33,7 +33,11 @@ try:
     from urllib.parse import urlsplit
     from urllib.request import ProxyHandler, build_opener
 except ImportError:  # pragma: no cover
-    HTTPError = URLError = Exception
+    class URLError(Exception):
+        pass
+
+    class HTTPError(URLError):
+        pass
 
 from ansible_collections.tcib.images.plugins.module_utils.aptsources import SourceError, fingerprint
 from ansible_collections.tcib.images.plugins.module_utils.debversion import compare
@@ -59,7 +63,7 @@ def parse_fields(text):
         if line[0] in " \t" and current:
             fields[current] += "\n" + line.strip()
         elif ":" in line:
-            current, _, value = line.partition(":")
+            current, _colon, value = line.partition(":")
             fields[current] = value.strip()
     return fields
 

@@ -44,13 +44,13 @@ def parse_status(text):
         fields = {}
         for line in paragraph.splitlines():
             if line and line[0] not in " \t" and ":" in line:
-                key, _, value = line.partition(":")
+                key, _colon, value = line.partition(":")
                 fields[key] = value.strip()
         if not fields.get("Package") or not fields.get("Status", "").endswith(" installed"):
             continue
         version = fields.get("Version", "")
         # "Source: name (version)" when the source's version differs from the binary's.
-        source, _, source_version = fields.get("Source", fields["Package"]).partition(" ")
+        source, _space, source_version = fields.get("Source", fields["Package"]).partition(" ")
         packages.append({"name": fields["Package"], "version": version, "arch": fields.get("Architecture", ""),
                          "source": source, "source_version": source_version.strip("()") or version})
     return sorted(packages, key=lambda item: (item["name"], item["arch"]))
@@ -58,7 +58,7 @@ def parse_status(text):
 
 def document(image, packages, distro="debian", release="13", serial=None):
     """The CycloneDX JSON text for an image (``registry/name:tag``) holding ``packages``."""
-    name, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "")
+    name, _colon, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "")
     bom = Bom(serial_number=uuid.UUID(str(serial)) if serial else uuid.uuid4())
     root = Component(name=name, version=tag or None, type=ComponentType.CONTAINER, bom_ref=image)
     bom.metadata.component = root

@@ -134,7 +134,7 @@ status:
   returned: always
   type: str
 reason:
-  description: Why it was built or not, e.g. C(updates: libssl3t64 3.5.1-1 -> 3.5.1-1+deb13u1).
+  description: "Why it was built or not, e.g. C(updates: libssl3t64 3.5.1-1 -> 3.5.1-1+deb13u1)."
   returned: always
   type: str
 image_id:

@@ -51,5 +51,5 @@ def test_newest():
 def test_agrees_with_dpkg():
     versions = sorted(set(itertools.chain.from_iterable(ORDERED))) + ["1.0-1.1", "0.9+really1.0", "1.2.3~"]
     for left, right in itertools.product(versions, versions):
-        dpkg_lt = subprocess.run(["dpkg", "--compare-versions", left, "lt", right]).returncode == 0
+        dpkg_lt = subprocess.run(["dpkg", "--compare-versions", left, "lt", right], check=False).returncode == 0
         assert dpkg_lt == (compare(left, right) < 0), (left, right)

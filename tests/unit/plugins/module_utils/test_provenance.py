@@ -2,6 +2,7 @@
 
 from ansible_collections.tcib.images.plugins.module_utils import provenance
 
+
 def test_build_labels():
     labels = provenance.build_labels("abc123", "https://example.invalid/repo", now=0)
     assert labels == {provenance.CREATED: "1970-01-01T00:00:00Z",
