@@ -53,6 +53,9 @@ def extravars(*argv):
     (["--gather-dir", "site", "--gather-dir", "/srv/certs"], {"extra_gather_dirs": ["/home/op/site", "/srv/certs"]}),
     (["--force"], {"force": True}),
     (["--no-tls-verify"], {"tls_verify": False}),
+    (["--no-check-updates"], {"check_updates": False}),
+    # Check mode for ansible, then the pending updates are listed.
+    (["--check-updates"], {}),
     # With --check for ansible: everything in check mode but the rendering.
     (["--skip-build"], {"skip_build": True}),
     # Not variables: how the playbook runs, or no run at all.
@@ -84,6 +87,7 @@ def test_config_file_is_looked_up_in_the_config_path_first(tmp_path):
     (["--label", "novalue"], "--label takes KEY=VALUE, got 'novalue'"),
     (["--tcib-extras", "site=lab"], "--tcib-extras names must start with tcib_ (as upstream's): site"),
     (["--release", "11"], "--release 11: known Debian releases are 12 (bookworm), 13 (trixie), 14 (forky)"),
+    (["--check-updates", "--no-check-updates"], "--check-updates and --no-check-updates exclude each other"),
 ])
 def test_wrong_values_are_usage_errors(argv, message):
     with pytest.raises(cli.UsageError) as info:
@@ -156,3 +160,16 @@ def test_main_reports_usage_errors_with_exit_code_2(tmp_path, capsys):
     assert "holds no tcib/ directory" in capsys.readouterr().err
     assert cli.main(["--authfile", str(tmp_path / "missing.json")]) == 2
     assert "--authfile %s: no such file" % (tmp_path / "missing.json") in capsys.readouterr().err
+
+
+def test_check_updates_runs_in_check_mode_and_lists_the_root_first():
+    args = cli.build_parser().parse_args(["--check-updates"])
+    assert cli.runner_kwargs(args, "/repo", {"work_dir": "/w"}, "/w/.ansible-runner")["cmdline"] == "--check"
+    from ansible_collections.tcib.images.plugins.module_utils.report import pending_updates_table
+    root = {"image": "localhost/tcib/debian:trixie",
+            "pending_updates": [{"package": "libc6", "installed": "2.41-12", "candidate": "2.41-12+deb13u1"}]}
+    plan = {"images": [{"image": "localhost/tcib/openstack-base:latest", "pending_updates": []}]}
+    assert pending_updates_table(root, plan).splitlines() == [
+        "IMAGE                         PACKAGE  INSTALLED  CANDIDATE",
+        "localhost/tcib/debian:trixie  libc6    2.41-12    2.41-12+deb13u1"]
+    assert pending_updates_table(None, plan) == ""
