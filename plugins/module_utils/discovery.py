@@ -176,7 +176,8 @@ def _expanded_size(node, limit):
 
 def parse_yaml(text, path):
     """One YAML document, refused when its aliases expand to more than MAX_NODES values."""
-    loader = yaml.SafeLoader(text)
+    # libyaml when PyYAML has it: the tree loads in a fifth of the time.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
