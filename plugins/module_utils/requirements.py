@@ -14,8 +14,11 @@ from ansible_collections.tcib.images.plugins.module_utils.sbom import CYCLONEDX_
 from ansible_collections.tcib.images.plugins.module_utils.variables import JINJA2_IMPORT_ERROR
 
 
-def check_libraries(module):
-    for library, error in (("PyYAML", YAML_IMPORT_ERROR), ("Jinja2", JINJA2_IMPORT_ERROR),
-                           ("cyclonedx-python-lib", CYCLONEDX_IMPORT_ERROR)):
+def check_libraries(module, bills_of_materials=False):
+    """PyYAML and Jinja2 for every module; cyclonedx-python-lib for those that write bills of materials."""
+    needed = [("PyYAML", YAML_IMPORT_ERROR), ("Jinja2", JINJA2_IMPORT_ERROR)]
+    if bills_of_materials:
+        needed.append(("cyclonedx-python-lib", CYCLONEDX_IMPORT_ERROR))
+    for library, error in needed:
         if error:
             module.fail_json(msg=missing_required_lib(library), exception=error)

@@ -190,7 +190,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    check_libraries(module)
+    check_libraries(module, bills_of_materials=True)
     p = module.params
 
     def run(argv):

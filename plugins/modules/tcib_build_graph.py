@@ -37,6 +37,9 @@ description:
     plugin prints progress lines as images start and finish.
 author:
   - tcib.images contributors (@tcib-images)
+requirements:
+  - buildah and podman on the host (skopeo too with O(push))
+  - cyclonedx-python-lib
 extends_documentation_fragment:
   - tcib.images.buildah
 attributes:
@@ -298,10 +301,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.build_graph import (
     ARGUMENT_SPEC, changed, failed, failure_message, run_build_graph)
+from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    check_libraries(module, bills_of_materials=True)
 
     def run(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
