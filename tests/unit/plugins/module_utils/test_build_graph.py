@@ -42,6 +42,8 @@ class FakeHost(object):
         self.before_push = {}
         self.counter = 0
         self.containers = {}
+        # Mount points of the working containers; removed with the host.
+        self.scratch = tempfile.TemporaryDirectory(prefix="fake-mount-")
 
     def _record(self, *event):
         with self.lock:
@@ -78,7 +80,7 @@ class FakeHost(object):
             return 0, argv[argv.index("--name") + 1] + "\n", ""
         container = self.containers[argv[-1]]
         if verb == "mount":
-            root = tempfile.mkdtemp(prefix="fake-mount-")
+            root = tempfile.mkdtemp(dir=self.scratch.name)
             os.makedirs(os.path.join(root, "var/lib/dpkg"))
             with open(os.path.join(root, "var/lib/dpkg/status"), "w") as handle:
                 handle.write(DPKG_STATUS)
