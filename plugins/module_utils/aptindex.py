@@ -199,8 +199,8 @@ class IndexReader(object):
                           % (label, component, self.arch, component, self.arch))
 
     def _keep(self, path, versions):
-        if not os.path.isdir(self.cache_dir):
-            os.makedirs(self.cache_dir)
+        # Suites are read in parallel threads: two may create the directory at once.
+        os.makedirs(self.cache_dir, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.cache_dir, prefix=".part-")
         with os.fdopen(handle, "w") as out:
             json.dump(versions, out)

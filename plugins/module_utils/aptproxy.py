@@ -71,8 +71,8 @@ class AptProxy(object):
     def open(self):
         """Ready ``fetch()`` for this run, without listening."""
         if self.volatile_dir is None:
-            if not os.path.isdir(self.cache_dir):
-                os.makedirs(self.cache_dir)
+            # Concurrent runs share the cache: either may create it first.
+            os.makedirs(self.cache_dir, exist_ok=True)
             self.volatile_dir = tempfile.mkdtemp(prefix=".run-", dir=self.cache_dir)
 
     def start(self):
@@ -120,8 +120,8 @@ class AptProxy(object):
             if os.path.exists(local):
                 return local
             directory = os.path.dirname(local)
-            if not os.path.isdir(directory):
-                os.makedirs(directory)
+            # The proxy serves requests in threads: two may create one directory at once.
+            os.makedirs(directory, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=directory, prefix=".part-")
             try:
                 with os.fdopen(handle, "wb") as out:
