@@ -17,8 +17,12 @@ __metaclass__ = type
 import hashlib
 import os
 import shutil
+import socket
 import tempfile
 import threading
+import time
+
+from ansible_collections.tcib.images.plugins.module_utils import leftovers
 
 try:  # Python 3 only; the collection's controller and build host run Python 3.
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +34,8 @@ except ImportError:  # pragma: no cover
     ThreadingHTTPServer = None
 
 CHUNK = 1 << 16
+# Answers of a mirror that is busy, syncing or behind a failing load balancer: asked again.
+RETRIED_STATUS = (429, 500, 502, 503, 504)
 
 
 def is_immutable(path):
@@ -44,21 +50,29 @@ class Stats(object):
         self.fetches = 0
         self.requests = 0
         self.sizes = {}
+        # Upstream attempts that failed and were made again, and the last such failure.
+        self.retries = 0
+        self.last_failure = None
 
     def as_dict(self):
         with self.lock:
             return {"fetched_bytes": self.fetched_bytes, "served_bytes": self.served_bytes,
                     "unique_bytes": sum(self.sizes.values()), "unique_files": len(self.sizes),
-                    "fetches": self.fetches, "requests": self.requests}
+                    "fetches": self.fetches, "requests": self.requests, "upstream_retries": self.retries,
+                    "last_upstream_failure": self.last_failure}
 
 
 class AptProxy(object):
     """Start with ``start()`` (returns the port), stop with ``stop()``; ``stats`` counts bytes."""
 
-    def __init__(self, cache_dir, allowed_hosts, timeout=120):
+    def __init__(self, cache_dir, allowed_hosts, timeout=120, attempts=5, retry_delay=0.5, sleep=time.sleep):
         self.cache_dir = cache_dir
         self.allowed_hosts = set(allowed_hosts)
         self.timeout = timeout
+        # Each upstream fetch is tried up to ``attempts`` times, waiting retry_delay, 2x, 4x... between.
+        self.attempts = attempts
+        self.retry_delay = retry_delay
+        self.sleep = sleep
         self.stats = Stats()
         self.locks = {}
         self.locks_lock = threading.Lock()
@@ -73,7 +87,10 @@ class AptProxy(object):
         if self.volatile_dir is None:
             # Concurrent runs share the cache: either may create it first.
             os.makedirs(self.cache_dir, exist_ok=True)
-            self.volatile_dir = tempfile.mkdtemp(prefix=".run-", dir=self.cache_dir)
+            # What killed runs left (named after their owner process, see leftovers.py).
+            leftovers.remove_paths(leftovers.matching_paths(self.cache_dir, leftovers.RUN_DIR_PREFIX))
+            self.volatile_dir = tempfile.mkdtemp(prefix="%s%s-" % (leftovers.RUN_DIR_PREFIX, leftovers.owner_token()),
+                                                 dir=self.cache_dir)
 
     def start(self):
         """Listen on 127.0.0.1; returns the port."""
@@ -122,22 +139,38 @@ class AptProxy(object):
             directory = os.path.dirname(local)
             # The proxy serves requests in threads: two may create one directory at once.
             os.makedirs(directory, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=directory, prefix=".part-")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    response = self.opener.open(url, timeout=self.timeout)
-                    size = 0
-                    for block in iter(lambda: response.read(CHUNK), b""):
-                        out.write(block)
-                        size += len(block)
-                os.rename(temporary, local)
-            finally:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    size = self._download(url, directory, local)
+                    break
+                except (HTTPError, URLError, socket.timeout, ConnectionError) as exc:
+                    if attempt >= self.attempts or (isinstance(exc, HTTPError) and exc.code not in RETRIED_STATUS):
+                        raise
+                    with self.stats.lock:
+                        self.stats.retries += 1
+                        self.stats.last_failure = "%s: %s" % (url, exc)
+                    self.sleep(self.retry_delay * 2 ** (attempt - 1))
             with self.stats.lock:
                 self.stats.fetched_bytes += size
                 self.stats.fetches += 1
         return local
+
+    def _download(self, url, directory, local):
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".part-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                response = self.opener.open(url, timeout=self.timeout)
+                size = 0
+                for block in iter(lambda: response.read(CHUNK), b""):
+                    out.write(block)
+                    size += len(block)
+            os.rename(temporary, local)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        return size
 
 
 class ProxyRequestHandler(BaseHTTPRequestHandler):

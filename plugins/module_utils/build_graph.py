@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.tcib.images.plugins.module_utils import graph, push, report, workdir
+from ansible_collections.tcib.images.plugins.module_utils import graph, leftovers, lifeline, push, report, workdir
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
@@ -87,7 +87,25 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
     work_dir = os.path.dirname(params["plan"])
     # Alone in the work_dir until the summary is written: another run would plan over our contexts.
     with workdir.exclusive(work_dir, "check run" if check_mode else "building"):
-        return _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
+        if check_mode:
+            return _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
+
+        def cleanup(select):
+            return leftovers.clean(run, buildah, podman, params.get("package_cache"), work_dir, select)
+
+        # A stopped run stops its builds and removes what it made; a run cleans what killed ones left.
+        with lifeline.Lifeline(lambda reason: cleanup(leftovers.is_own)) as line:
+            run = line.guard(run)
+            plan = report.read_json(params["plan"]) or {}
+            refs = [entry.get("image", "") for entry in plan.get("images", [])]
+            on_wait = (lambda holder: on_event("wait", holder, {}, (0, len(refs)))) if on_event else None
+            with workdir.image_names(refs, "building", on_wait=on_wait) as waited:
+                cleaned = cleanup(leftovers.is_left_over)
+                results, summary = _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
+            summary.update(waited)
+            if cleaned:
+                summary["cleaned"] = cleaned
+            return results, summary
 
 
 def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep):
@@ -109,9 +127,10 @@ def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
         distro=plan.get("distro", "debian"), release=plan.get("release", "13"))
     proxy = None
     if params.get("package_proxy") and params.get("package_cache") and not check_mode:
-        proxy = AptProxy(os.path.join(params["package_cache"], "mirror"), params["proxy_hosts"])
+        proxy = AptProxy(os.path.join(params["package_cache"], leftovers.MIRROR_DIR), params["proxy_hosts"])
         # One file per run: another run in the same work_dir must not point our builds at its proxy.
-        handle, conf = tempfile.mkstemp(prefix="apt-proxy-", suffix=".conf", dir=work_dir)
+        handle, conf = tempfile.mkstemp(prefix="%s%s-" % (leftovers.PROXY_SETTINGS_PREFIX, leftovers.owner_token()),
+                                        suffix=".conf", dir=work_dir)
         with os.fdopen(handle, "w") as out:
             out.write('Acquire::http::Proxy "http://127.0.0.1:%d";\n' % proxy.start())
             # https sources are fetched directly: the proxy only relays plain http.

@@ -16,12 +16,11 @@ import os
 import time
 import uuid
 
+from ansible_collections.tcib.images.plugins.module_utils import leftovers
 from ansible_collections.tcib.images.plugins.module_utils import sbom as boms
+from ansible_collections.tcib.images.plugins.module_utils.leftovers import TEMP_REPOSITORY
 
 LOG_TAIL_LINES = 40
-TEMP_REPOSITORY = "localhost/tcib-build-in-progress"
-# Working containers of this collection are named so, to be told apart from anyone else's.
-CONTAINER_PREFIX = "tcib-images-"
 VERSION_LABEL = "org.opencontainers.image.version"
 
 
@@ -44,9 +43,11 @@ class BuildRequest(object):
 
     def __init__(self, image, context_dir, containerfile=None, log_path=None, build_args=None,
                  labels=None, volumes=None, isolation=None, network="host", image_format="docker",
-                 timeout=None, extra_args=None, bill=None):
+                 timeout=None, extra_args=None, bill=None, from_image=None):
         # A BillOfMaterials to write into the image after its build (None: none).
         self.bill = bill
+        # The id of the exact image to build FROM (None: the Containerfile's FROM, as it resolves).
+        self.from_image = from_image
         self.image = image
         self.context_dir = context_dir
         self.containerfile = containerfile or os.path.join(context_dir, "Containerfile")
@@ -79,11 +80,13 @@ def _pairs(flag, mapping):
     return args
 
 
-def build_command(buildah, request, temp_ref, iidfile):
+def build_command(buildah, request, temp_ref, iidfile, from_ref=None):
     """The argv of ``buildah bud`` for a request (nothing is run)."""
     argv = [buildah, "bud", "--format", request.image_format,
             "--file", request.containerfile, "--tag", temp_ref, "--iidfile", iidfile,
             "--logfile", request.log_path]
+    if from_ref:
+        argv += ["--from", from_ref]
     if request.network:
         argv += ["--network", request.network]
     if request.isolation:
@@ -98,6 +101,13 @@ def build_command(buildah, request, temp_ref, iidfile):
         # coreutils timeout: TERM first so buildah can clean up, KILL if it does not.
         argv = ["timeout", "--kill-after=30", str(int(request.timeout))] + argv
     return argv
+
+
+def temporary_name(image, prefix=""):
+    """A name under TEMP_REPOSITORY for ``image`` that this process owns."""
+    base = image.rsplit("/", 1)[-1].split(":")[0].split("@")[0]
+    return "%s/%s%s:%s-%s" % (TEMP_REPOSITORY, prefix + "-" if prefix else "", base[:40],
+                              leftovers.owner_token(), uuid.uuid4().hex[:8])
 
 
 def _write_atomically(path, text):
@@ -136,15 +146,24 @@ class Builder(object):
 
     def build(self, request):
         """Build and tag; returns a result dict, raises BuildError with the same dict on failure."""
-        temp_ref = "%s/%s:%s" % (TEMP_REPOSITORY, request.image.rsplit("/", 1)[-1].split(":")[0],
-                                 uuid.uuid4().hex[:12])
+        temp_ref = temporary_name(request.image)
         log_dir = os.path.dirname(request.log_path)
         if log_dir and not os.path.isdir(log_dir):
             os.makedirs(log_dir)
         iidfile = request.log_path + ".iid"
-        argv = build_command(self.buildah, request, temp_ref, iidfile)
+        from_ref = None
+        if request.from_image:
+            # FROM the very parent the inputs digest names, under a name of this run's: another run may
+            # retag the parent meanwhile. The working container is named after it (tcib-images-<owner>-...).
+            from_ref = temporary_name(request.image, "%s%s-for" % (leftovers.PREFIX, leftovers.owner_token()))
+            self._must(["tag", request.from_image, from_ref], {"image": request.image})
+        argv = build_command(self.buildah, request, temp_ref, iidfile, from_ref)
         started = time.time()
-        rc, out, err = self.run(argv)
+        try:
+            rc, out, err = self.run(argv)
+        finally:
+            if from_ref:
+                self._forget(from_ref)
         duration = round(time.time() - started, 1)
         result = {"image": request.image, "command": argv, "log_path": request.log_path,
                   "duration": duration, "rc": rc}
@@ -166,7 +185,7 @@ class Builder(object):
         os.unlink(iidfile)
         if request.bill is not None:
             try:
-                image_id = self.add_bill_of_materials(image_id, request.image, request.bill, result)
+                image_id = self.add_bill_of_materials(image_id, request.image, request.bill, result, temp_ref)
             except BuildError:
                 self._forget(temp_ref)
                 raise
@@ -177,10 +196,11 @@ class Builder(object):
                        "labels": image_labels(info)})
         return result
 
-    def add_bill_of_materials(self, image_id, name, bill, result):
+    def add_bill_of_materials(self, image_id, name, bill, result, temp_ref):
         """Commit a layer holding the image's bill of materials (read from its dpkg database), with
-        labels naming it, on top of ``image_id``; returns the new image's id. Also kept at bill.keep_path."""
-        container = "%s%s" % (CONTAINER_PREFIX, uuid.uuid4().hex[:12])
+        labels naming it, on top of ``image_id``, as ``temp_ref``; returns the new image's id. Also kept
+        at bill.keep_path."""
+        container = "%s%s-%s" % (leftovers.PREFIX, leftovers.owner_token(), uuid.uuid4().hex[:12])
         self._must(["from", "--pull-never", "--name", container, image_id], result)
         try:
             mount = self._must(["mount", container], result).strip()
@@ -204,7 +224,8 @@ class Builder(object):
             if version:
                 labels[VERSION_LABEL] = version
             self._must(["config"] + _pairs("--label", labels) + [container], result)
-            committed = self._must(["commit", "--quiet", "--format", "docker", container], result)
+            # Committed under the temporary name: an image without one could pass for a killed run's.
+            committed = self._must(["commit", "--quiet", "--format", "docker", container, temp_ref], result)
         finally:
             self.run([self.buildah, "rm", container])
         result["bill_of_materials"] = bill.keep_path

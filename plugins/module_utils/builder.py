@@ -21,25 +21,51 @@ from ansible_collections.tcib.images.plugins.module_utils.aptindex import descri
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
     BillOfMaterials, BuildError, BuildRequest, image_labels)
 
-TRANSIENT_MARKERS = (
+# The package mirror (or the way to it) failed: apt then also reports packages it cannot locate, since it
+# has no index to find them in, so these win over the deterministic markers below.
+MIRROR_MARKERS = (
     "Temporary failure resolving", "Could not resolve", "Could not connect to", "Connection timed out",
-    "Connection refused", "Connection reset", "Connection failed", "Hash Sum mismatch",
-    "Failed to fetch", "Unable to fetch some archives", "502  Bad Gateway", "503  Service Unavailable",
-    "error committing container", "database is locked", "resource temporarily unavailable",
-    "Could not get lock", "layer not known", "TLS handshake timeout", "i/o timeout",
+    "Connection refused", "Connection reset", "Connection failed", "Unable to connect to",
+    "500  Internal Server Error", "502  Bad Gateway", "503  Service Unavailable", "504  Gateway Time",
+    "Hash Sum mismatch", "Some index files failed to download",
+)
+TRANSIENT_MARKERS = (
+    "Failed to fetch", "Unable to fetch some archives", "error committing container", "database is locked",
+    "resource temporarily unavailable", "Could not get lock", "layer not known", "TLS handshake timeout",
+    "i/o timeout",
 )
 DETERMINISTIC_MARKERS = (
     "Unable to locate package", "has no installation candidate", "404  Not Found",
     "Unable to correct problems, you have held broken packages", "command not found",
     "returned a non-zero code: 127",
 )
+MIRROR = "mirror"
+TRANSIENT = "transient"
+PERMANENT = "permanent"
+
+
+def classify_failure(log_text):
+    """MIRROR (the package mirror could not be read), TRANSIENT or PERMANENT, for a failed build's log."""
+    if any(marker in log_text for marker in MIRROR_MARKERS):
+        return MIRROR
+    if any(marker in log_text for marker in DETERMINISTIC_MARKERS):
+        return PERMANENT
+    if any(marker in log_text for marker in TRANSIENT_MARKERS):
+        return TRANSIENT
+    return PERMANENT
 
 
 def is_transient(log_text):
     """True when a failed build looks worth retrying."""
-    if any(marker in log_text for marker in DETERMINISTIC_MARKERS):
-        return False
-    return any(marker in log_text for marker in TRANSIENT_MARKERS)
+    return classify_failure(log_text) != PERMANENT
+
+
+def mirror_failure(log_text):
+    """The first line of a log that shows how the mirror failed (for the summary)."""
+    for line in log_text.splitlines():
+        if any(marker in line for marker in MIRROR_MARKERS):
+            return " ".join(line.split())
+    return ""
 
 
 class BuildOptions(object):
@@ -81,6 +107,8 @@ class ImageBuilder(object):
         self.entries = dict((entry["name"], entry) for entry in entries)
         self.options = options
         self.ids = {}
+        # The parent image id each build's inputs digest names, and the build is made FROM.
+        self.from_ids = {}
         self.would_build = set()
         # Images that rebuilds left without a name, removed once their children are replaced too.
         self.replaced = []
@@ -116,7 +144,8 @@ class ImageBuilder(object):
         return pending_updates(installed, self.options.candidates)
 
     def decide(self, entry):
-        """(needed, reason, digest, existing image info, pending updates) for one image."""
+        """(needed, reason, digest, existing image info, pending updates) for one image; the id of the
+        image it is built FROM is kept in ``self.from_ids``."""
         parent = entry.get("parent")
         existing = self.builder.inspect(entry["image"])
         pending = self.pending(entry, existing)
@@ -125,6 +154,8 @@ class ImageBuilder(object):
         from_id = self._from_id(entry)
         if from_id is None:
             return True, "FROM image %s is not present" % entry["from"], None, existing, pending
+        with self.lock:
+            self.from_ids[entry["name"]] = from_id
         wanted = self.inputs_digest(entry, from_id)
         labels = image_labels(existing)
         if self.options.force:
@@ -166,7 +197,11 @@ class ImageBuilder(object):
         try:
             built = self._build_with_retries(entry, wanted, result)
         except BuildError as exc:
-            result.update(status="failed", reason=str(exc).splitlines()[0],
+            failure = str(exc).splitlines()[0]
+            if exc.result.get("mirror_unreachable"):
+                failure = "mirror unreachable after %d attempts (%s); %s" % (
+                    exc.result["attempts"], exc.result["mirror_unreachable"], failure)
+            result.update(status="failed", reason=failure,
                           log_tail=exc.result.get("log_tail", ""), command=exc.result.get("command"),
                           duration=round(time.time() - started, 1))
             return result
@@ -202,14 +237,18 @@ class ImageBuilder(object):
             request = BuildRequest(entry["image"], entry["context_dir"], entry.get("containerfile_path"),
                                    entry["log_path"], self.options.build_args, labels, volumes,
                                    self.options.isolation, self.options.network, self.options.image_format,
-                                   self.options.timeout, bill=bill)
+                                   self.options.timeout, bill=bill, from_image=self.from_ids.get(entry["name"]))
             try:
                 return self.builder.build(request)
             except BuildError as exc:
                 tail = exc.result.get("log_tail", "")
                 timed_out = exc.result.get("timed_out")
-                if attempt > self.options.retries or timed_out or not is_transient(tail):
+                kind = classify_failure(tail)
+                if attempt > self.options.retries or timed_out or kind == PERMANENT:
                     exc.result["attempts"] = attempt
+                    if kind == MIRROR and not timed_out:
+                        # An outage must not read as a missing package.
+                        exc.result["mirror_unreachable"] = mirror_failure(tail)
                     raise
                 delay = self.options.retry_delay * (2 ** (attempt - 1)) * (1 + random.random())
                 self.options.sleep(delay)

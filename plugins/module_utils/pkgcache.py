@@ -18,6 +18,8 @@ import os
 import shutil
 import tempfile
 
+from ansible_collections.tcib.images.plugins.module_utils import leftovers
+
 
 def _debs(directory):
     try:
@@ -41,7 +43,8 @@ def checkout(pool):
     """A fresh per-build archives directory holding links to the pool's packages."""
     if not os.path.isdir(pool):
         os.makedirs(pool)
-    build_dir = tempfile.mkdtemp(prefix=".build-", dir=pool)
+    # Named after this run's process, so that the next run can tell what a killed one left.
+    build_dir = tempfile.mkdtemp(prefix="%s%s-" % (leftovers.BUILD_DIR_PREFIX, leftovers.owner_token()), dir=pool)
     os.mkdir(os.path.join(build_dir, "partial"))
     for name in _debs(pool):
         _link(os.path.join(pool, name), os.path.join(build_dir, name))

@@ -40,6 +40,8 @@ def progress_line(kind, name, result, counts):
     if kind == "push retry":
         return "[push %d/%d] %s attempt %d failed, retrying in %.1f s: %s" % (
             finished, total, name, result.get("push_attempts"), result.get("delay"), result.get("reason"))
+    if kind == "wait":
+        return "waiting for another run that builds the same image names: %s" % name
     if kind == "build":
         return "[%d/%d] %s building (%s)" % (finished, total, name, result.get("reason"))
     status = result.get("status")

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.tcib.images.plugins.module_utils import aptindex, aptsources, report
+from ansible_collections.tcib.images.plugins.module_utils import aptindex, aptsources, leftovers, report
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.buildah import BillOfMaterials, BuildError, image_labels
@@ -120,7 +120,7 @@ class RootImage(object):
         settings = self.settings
         if not os.path.isdir(settings.work_dir):
             os.makedirs(settings.work_dir)
-        proxy = AptProxy(os.path.join(settings.package_cache, "mirror"), aptsources.proxy_hosts(settings.sources))
+        proxy = AptProxy(os.path.join(settings.package_cache, leftovers.MIRROR_DIR), aptsources.proxy_hosts(settings.sources))
         # Its cache serves the index read; it listens only for mmdebstrap, when there is a build.
         proxy.open()
         try:

@@ -17,7 +17,9 @@ __metaclass__ = type
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
+import tempfile
 import time
 import uuid
 
@@ -64,3 +66,52 @@ def check_plan_id(plan, plan_path, expected):
     if expected and plan.get("plan_id") != expected:
         raise ValueError("%s was replaced by another run's plan after this run planned; nothing was built: "
                          "run again, and give concurrent runs a work_dir each" % plan_path)
+
+
+def lock_directory():
+    """Where runs on this host meet to take turns (the container storage is per host)."""
+    if os.access("/run/lock", os.W_OK):
+        return "/run/lock/tcib-images"
+    return os.path.join(tempfile.gettempdir(), "tcib-images-locks")
+
+
+def repositories(image_refs):
+    """The repositories (registry/namespace) that image references are named in, sorted."""
+    return sorted(set(ref.rsplit("/", 1)[0] for ref in image_refs if "/" in ref))
+
+
+@contextlib.contextmanager
+def image_names(image_refs, doing, lock_dir=None, on_wait=None, clock=time.time):
+    """Hold, while the block runs, a lock for each repository the images are named in: runs with other
+    work_dirs that tag the same names take turns instead of tagging over each other. Waits for a holder
+    (``on_wait(holder)`` is told once); yields {"waited_seconds": s, "waited_for": holder} or {}."""
+    lock_dir = lock_dir or lock_directory()
+    os.makedirs(lock_dir, exist_ok=True)
+    waited = {}
+    fds = []
+    try:
+        # Always in the same order: two runs sharing two repositories cannot each hold one.
+        for repository in repositories(image_refs):
+            name = hashlib.sha256(repository.encode("utf-8")).hexdigest()[:16] + ".lock"
+            fd = os.open(os.path.join(lock_dir, name), os.O_RDWR | os.O_CREAT, 0o644)
+            fds.append(fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                holder = "%s (%s)" % (os.read(fd, 300).decode("utf-8", "replace").strip() or "another run",
+                                      repository)
+                if on_wait:
+                    on_wait(holder)
+                started = clock()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                waited = {"waited_seconds": round(clock() - started, 1), "waited_for": holder}
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, ("pid %d, %s images since %s" % (
+                os.getpid(), doing, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(clock())))).encode())
+        yield waited
+    finally:
+        for fd in fds:
+            os.close(fd)

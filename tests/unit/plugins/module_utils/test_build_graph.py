@@ -45,6 +45,9 @@ class FakeHost(object):
         # Mount points of the working containers; removed with the host.
         self.scratch = tempfile.TemporaryDirectory(prefix="fake-mount-")
 
+    def by_id(self, image_id):
+        return [info for info in self.images.values() if info["Id"] == image_id][0]
+
     def _record(self, *event):
         with self.lock:
             self.log.append(event)
@@ -57,7 +60,7 @@ class FakeHost(object):
         if tool == "buildah" and verb == "bud":
             return self._build(argv)
         if tool == "buildah" and verb == "tag":
-            self.images[argv[3]] = self.images[argv[2]]
+            self.images[argv[3]] = self.images.get(argv[2]) or self.by_id(argv[2])
             return 0, "", ""
         if tool == "buildah" and verb == "rmi":
             self.images.pop(argv[2], None)
@@ -78,7 +81,8 @@ class FakeHost(object):
         if verb == "from":
             self.containers[argv[argv.index("--name") + 1]] = {"from": argv[-1], "labels": {}}
             return 0, argv[argv.index("--name") + 1] + "\n", ""
-        container = self.containers[argv[-1]]
+        # commit names the container, then the image to make
+        container = self.containers[argv[-2] if verb == "commit" else argv[-1]]
         if verb == "mount":
             root = tempfile.mkdtemp(dir=self.scratch.name)
             os.makedirs(os.path.join(root, "var/lib/dpkg"))
@@ -92,7 +96,7 @@ class FakeHost(object):
             base = self.images[container["from"]]
             labels = dict((base.get("Config") or {}).get("Labels") or {}, **container["labels"])
             image_id = "c" + base["Id"][1:]
-            self.images[image_id] = {"Id": image_id, "Size": 11, "Config": {"Labels": labels}}
+            self.images[image_id] = self.images[argv[-1]] = {"Id": image_id, "Size": 11, "Config": {"Labels": labels}}
             return 0, image_id + "\n", ""
         return 0, "", ""
 

@@ -7,7 +7,9 @@ import os
 
 import pytest
 
-from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder, is_transient
+from ansible_collections.tcib.images.plugins.module_utils import builder as builders
+from ansible_collections.tcib.images.plugins.module_utils.builder import (
+    BuildOptions, ImageBuilder, classify_failure, is_transient)
 from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError
 from ansible_collections.tcib.images.plugins.module_utils.digest import LABEL
 from ansible_collections.tcib.images.plugins.module_utils.scheduler import Scheduler
@@ -418,7 +420,9 @@ def test_transient_failures_give_up_after_the_retries(fake, options, sleeps):
     assert len(fake.requests) == 4
     assert len(sleeps) == 3
     assert sleeps == sorted(sleeps) and len(set(sleeps)) == 3
-    assert result["reason"] == "build of x failed with exit code 100; log: /x.log"
+    # An outage must not read as a broken image: the summary names the mirror.
+    assert result["reason"] == ("mirror unreachable after 4 attempts (Temporary failure resolving 'deb.debian.org'); "
+                                "build of x failed with exit code 100; log: /x.log")
     assert "Temporary failure resolving" in result["log_tail"]
 
 
@@ -491,9 +495,46 @@ def test_package_cache_is_checked_in_after_a_failed_attempt(fake, options, tmp_p
     ("/bin/sh: 1: nova-manage: command not found", False),
     ("error building at STEP \"RUN x\": exit status 1", False),
     ("", False),
-    # A deterministic error wins over a transient one in the same log.
-    ("Temporary failure resolving 'x'\nE: Unable to locate package foo", False),
+    # A deterministic error wins over a transient one in the same log...
+    ("E: Unable to fetch some archives\nE: Unable to locate package foo", False),
     ("E: Failed to fetch http://x/y.deb  404  Not Found", False),
+    # ...but not over a mirror that failed: without its index apt cannot locate any package.
+    ("Temporary failure resolving 'x'\nE: Unable to locate package foo", True),
 ])
 def test_is_transient(log, expected):
     assert is_transient(log) is expected
+
+
+MIRROR_OUTAGE = """Err:1 http://deb.debian.org/debian trixie InRelease
+  502  Bad Gateway [IP: 127.0.0.1 3142]
+W: Some index files failed to download. They have been ignored, or old ones used instead.
+E: Unable to locate package memcached
+"""
+
+
+@pytest.mark.parametrize("log, kind", [
+    (MIRROR_OUTAGE, builders.MIRROR),
+    ("E: Unable to locate package foo\n", builders.PERMANENT),
+    ("E: Could not get lock /var/lib/dpkg/lock-frontend\n", builders.TRANSIENT),
+    ("E: Failed to fetch http://deb.debian.org/x.deb  503  Service Unavailable\n", builders.MIRROR),
+    ("", builders.PERMANENT),
+])
+def test_classify_failure(log, kind):
+    assert classify_failure(log) == kind
+
+
+def test_mirror_outage_is_retried_then_named_in_the_reason(fake, options, sleeps):
+    fake.failures = [failure(MIRROR_OUTAGE), failure(MIRROR_OUTAGE)]
+    result = ImageBuilder(fake, [entry("base", None)], options(retries=1, retry_delay=1.0))("base")
+    assert result["status"] == "failed"
+    assert result["attempts"] == 2 and len(sleeps) == 1
+    assert result["reason"].startswith("mirror unreachable after 2 attempts (502 Bad Gateway [IP: 127.0.0.1 3142]); ")
+    fake.failures = [failure(MIRROR_OUTAGE)]
+    assert ImageBuilder(fake, [entry("base", None)], options(retries=1, retry_delay=1.0))("base")["status"] == "built"
+
+
+def test_build_is_made_from_the_exact_parent_id_its_digest_names(fake, options):
+    _image_builder, results = run_all(fake, two_images(), options())
+    base_id = fake.images[ref("base")]["Id"]
+    assert [request.from_image for request in fake.requests] == [BASE_ID, base_id]
+    assert results[1]["image_id"] != base_id

@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 import os
+import threading
 
 import pytest
 
@@ -44,3 +45,32 @@ def test_a_replaced_plan_is_refused():
         workdir.check_plan_id({"plan_id": "theirs"}, "/w/plan.json", "ours")
     with pytest.raises(ValueError, match="replaced"):
         workdir.check_plan_id({}, "/w/plan.json", "ours")
+
+
+def test_runs_that_tag_the_same_names_take_turns(tmp_path):
+    refs = ["localhost/tcib/openstack-base:latest", "localhost/tcib/openstack-os:latest"]
+    order, told = [], []
+    with workdir.image_names(refs, "building", lock_dir=str(tmp_path)) as waited:
+        assert waited == {}
+
+        def second():
+            with workdir.image_names(refs[1:], "building", lock_dir=str(tmp_path), on_wait=told.append) as info:
+                order.append(("second", info))
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting for the first
+        order.append(("first", None))
+    thread.join(5)
+    assert [who for who, _info in order] == ["first", "second"]
+    assert order[1][1]["waited_for"].endswith("(localhost/tcib)") and order[1][1]["waited_seconds"] >= 0.4
+    assert "building images" in told[0]
+
+
+def test_other_names_do_not_wait(tmp_path):
+    with workdir.image_names(["localhost/a/x:1"], "building", lock_dir=str(tmp_path)):
+        with workdir.image_names(["localhost/b/x:1"], "building", lock_dir=str(tmp_path)) as waited:
+            assert waited == {}
+    repositories = workdir.repositories(["localhost/b/x:1", "registry:5000/a/b/c:2", "bare"])
+    assert repositories == ["localhost/b", "registry:5000/a/b"]

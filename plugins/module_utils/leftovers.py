@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a run leaves while it works, named by its owner, so that the next run can clean it after a kill.
+
+A run of the build modules names everything temporary it makes after its owner, the module process:
+``p<pid>-<start time>`` (the start time, in clock ticks since boot, tells a reused pid apart). That covers
+the temporary image names (``localhost/tcib-build-in-progress/...``), the buildah working containers
+(``tcib-images-<owner>-...``), the per-build package directories (``.build-<owner>-...``) and the proxy's
+per-run directories (``.run-<owner>-...``). A later run removes what belongs to an owner that is no longer
+running, and nothing of a run that still is, nor anything that is not this collection's.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import shutil
+import signal
+import time
+
+from ansible_collections.tcib.images.plugins.module_utils.digest import LABEL as DIGEST_LABEL
+
+# Working containers (and the temporary FROM names they are made from) of this collection start so.
+PREFIX = "tcib-images-"
+# Images being built, before they take their names.
+TEMP_REPOSITORY = "localhost/tcib-build-in-progress"
+OWNER_PATTERN = re.compile(r"(?<![a-z0-9])p(\d+)-(\d+)")
+# The per-build package directories in the package cache, the proxy's cache (and in it, each run's
+# directory), and each run's proxy setting for apt in the work_dir.
+BUILD_DIR_PREFIX = ".build-"
+MIRROR_DIR = "mirror"
+RUN_DIR_PREFIX = ".run-"
+PROXY_SETTINGS_PREFIX = "apt-proxy-"
+# Temporary directories of versions before owners were named: removed once they are this old.
+UNOWNED_GRACE_SECONDS = 6 * 3600
+
+
+def start_time(pid):
+    """A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), None if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except (IOError, OSError):
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def owner_token(pid=None):
+    """This process's owner token, e.g. ``p4242-1234567``."""
+    pid = os.getpid() if pid is None else pid
+    return "p%d-%s" % (pid, start_time(pid) or "0")
+
+
+def owner_of(name):
+    """The owner token inside a name, or None for a name that carries none."""
+    match = OWNER_PATTERN.search(name)
+    return match.group(0) if match else None
+
+
+def is_running(token, start_of=start_time):
+    match = OWNER_PATTERN.fullmatch(token or "")
+    return bool(match) and start_of(int(match.group(1))) == match.group(2)
+
+
+def is_left_over(name, path=None, start_of=start_time, now=time.time):
+    """True for what a run that is no longer running left: a name whose owner ended, or (a name without
+    an owner, from an older version) a path not touched for UNOWNED_GRACE_SECONDS."""
+    token = owner_of(name)
+    if token is not None:
+        return not is_running(token, start_of)
+    try:
+        return path is not None and now() - os.path.getmtime(path) > UNOWNED_GRACE_SECONDS
+    except OSError:
+        return False
+
+
+def is_own(name, path=None):
+    """True for what this process made (for the cleanup of a run that is being stopped)."""
+    return owner_of(name) == owner_token()
+
+
+def matching_paths(parent, prefix, select=is_left_over):
+    """Paths of ``parent/<prefix>*`` that ``select(name, path)`` picks."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return []
+    return [os.path.join(parent, name) for name in sorted(names)
+            if name.startswith(prefix) and select(name[len(prefix):], os.path.join(parent, name))]
+
+
+def remove_paths(paths):
+    for path in paths:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    return list(paths)
+
+
+def _processes():
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            yield int(entry)
+
+
+def _cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except (IOError, OSError):
+        return ""
+
+
+def orphaned_builds(start_of=start_time, processes=_processes, cmdline=_cmdline):
+    """Pids of buildah processes still building for a run that is gone (their argv names the owner)."""
+    found = []
+    for pid in processes():
+        argv = cmdline(pid)
+        words = argv.split()
+        if "bud" in words and any(os.path.basename(word) == "buildah" for word in words[:words.index("bud")]):
+            names = argv.split(TEMP_REPOSITORY + "/", 1)
+            if len(names) == 2 and owner_of(names[1]) and is_left_over(names[1], start_of=start_of):
+                found.append(pid)
+    return found
+
+
+def clean_storage(run, buildah="buildah", podman="podman", select=is_left_over):
+    """Remove the working containers and temporary names that ``select`` picks (by default: what stopped
+    runs of this collection left), and images our builds left without a name; returns what went."""
+    removed = {"containers": [], "images": [], "processes": []}
+    for pid in orphaned_builds() if select is is_left_over else []:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            removed["processes"].append(pid)
+        except OSError:
+            pass
+    if removed["processes"]:
+        time.sleep(2)  # buildah removes its own container on SIGTERM; what remains goes below
+    rc, out, _err = run([buildah, "containers", "--json"])
+    for container in (json.loads(out or "[]") or []) if rc == 0 else []:
+        name = container.get("containername") or ""
+        if name.startswith(PREFIX) and owner_of(name) and select(name):
+            if run([buildah, "rm", container["id"]])[0] == 0:
+                removed["containers"].append(name)
+    rc, out, _err = run([podman, "images", "--format", "{{.Repository}}:{{.Tag}}",
+                         "--filter", "reference=%s/*" % TEMP_REPOSITORY])
+    for ref in out.split() if rc == 0 else []:
+        if ref.startswith(TEMP_REPOSITORY + "/") and select(ref.split("/", 2)[2]) and \
+                run([buildah, "rmi", ref])[0] == 0:
+            removed["images"].append(ref)
+    # Images a killed rebuild left without a name: only those our builds made (they carry its label).
+    rc, out, _err = run([podman, "images", "--quiet", "--no-trunc", "--filter", "dangling=true",
+                         "--filter", "label=%s" % DIGEST_LABEL])
+    for image_id in out.split() if rc == 0 else []:
+        if run([buildah, "rmi", image_id])[0] == 0:
+            removed["images"].append(image_id)
+    return removed
+
+
+def clean(run, buildah="buildah", podman="podman", package_cache=None, work_dir=None, select=is_left_over):
+    """Everything of clean_storage, and the run's files: per-build package directories and the package
+    proxy's per-run directories in the shared cache, and the proxy settings file in the work_dir."""
+    removed = clean_storage(run, buildah, podman, select)
+    paths = []
+    if package_cache:
+        paths += matching_paths(package_cache, BUILD_DIR_PREFIX, select)
+        paths += matching_paths(os.path.join(package_cache, MIRROR_DIR), RUN_DIR_PREFIX, select)
+    if work_dir:
+        paths += matching_paths(work_dir, PROXY_SETTINGS_PREFIX, select)
+    removed["files"] = remove_paths(paths)
+    return dict((key, value) for key, value in removed.items() if value)

@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tcib.images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stop a module's builds when its run is stopped.
+
+Ctrl-C reaches the module with the rest of the terminal's process group (SIGINT); ``kill`` of
+ansible-playbook does not reach it at all: the module would go on building and tagging as an orphan. So
+while a ``Lifeline`` is held, SIGINT, SIGTERM and SIGHUP, and the end of any process between the module
+and the topmost ansible-playbook above it, stop the module: its child processes (buildah, and what
+buildah runs) are sent SIGTERM, then SIGKILL, a cleanup callback removes what the run made, and the
+module process exits.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import signal
+import threading
+import time
+
+from ansible_collections.tcib.images.plugins.module_utils.leftovers import start_time
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Longest a stop may take to clean up before the process ends anyway.
+STOP_TIMEOUT = 300
+
+
+def parent_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (IOError, OSError, ValueError, IndexError):
+        return None
+
+
+def _cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return ""
+
+
+def watched_ancestors(pid=None, parent=parent_of, cmdline=_cmdline):
+    """[(pid, start time)] of the processes whose end means this run was stopped: every ancestor up to
+    the topmost one running ansible, or the parent alone when no ansible is above (a test, a script)."""
+    chain = []
+    current = parent(os.getpid() if pid is None else pid)
+    while current and current > 1:
+        chain.append(current)
+        current = parent(current)
+    ansible = [index for index, ancestor in enumerate(chain) if "ansible" in cmdline(ancestor)]
+    kept = chain[:ansible[-1] + 1] if ansible else chain[:1]
+    return [(ancestor, start_time(ancestor)) for ancestor in kept]
+
+
+def descendants(pid, parent=parent_of, processes=None):
+    """Pids of every process below pid, deepest last."""
+    if processes is None:
+        processes = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+    children = {}
+    for candidate in processes:
+        children.setdefault(parent(candidate), []).append(candidate)
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(0), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def stop_processes(pids, grace=10.0, sleep=time.sleep):
+    """SIGTERM, then SIGKILL for what is left after ``grace`` seconds."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        alive = []
+        for pid in pids:
+            try:
+                os.kill(pid, signum)
+                alive.append(pid)
+            except OSError:
+                pass
+        deadline = time.time() + (grace if signum == signal.SIGTERM else 0)
+        while alive and time.time() < deadline:
+            sleep(0.2)
+            alive = [pid for pid in alive if start_time(pid) is not None and not _is_zombie(pid)]
+        if not alive:
+            return
+
+
+def _is_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (IOError, OSError):
+        return True
+
+
+class Lifeline(object):
+    """``with Lifeline(cleanup):`` around the work; ``cleanup(reason)`` runs once if the run is stopped."""
+
+    def __init__(self, cleanup, poll_interval=1.0, exit=os._exit):
+        self.cleanup = cleanup
+        self.poll_interval = poll_interval
+        self.exit = exit
+        self.watched = watched_ancestors()
+        self.stopping = threading.Event()
+        self.done = threading.Event()
+        self.previous = {}
+
+    def _ancestor_gone(self):
+        for pid, started in self.watched:
+            if start_time(pid) != started:
+                return "process %d that started this run ended" % pid
+        return None
+
+    def _watch(self):
+        while not self.done.wait(self.poll_interval):
+            reason = self._ancestor_gone()
+            if reason:
+                self.stop(reason)
+                return
+
+    def _on_signal(self, signum, _frame):
+        self.stop("stopped by signal %d" % signum)
+
+    def stop(self, reason):
+        """Stop every child process, clean up, and end the module (once, whichever thread asks)."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        stop_processes(descendants(os.getpid()))
+        try:
+            self.cleanup(reason)
+        finally:
+            self.exit(1)
+
+    def guard(self, run):
+        """``run`` that starts nothing once the run is being stopped (the builds would outlive it)."""
+        def guarded(argv):
+            if self.stopping.is_set():
+                return 1, "", "this run is being stopped"
+            return run(argv)
+        return guarded
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._on_signal)
+        threading.Thread(target=self._watch, name="tcib-lifeline", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.stopping.is_set():
+            # The work ended because its processes were stopped: the stop (in another thread) cleans up
+            # and ends the process; returning now would end it first.
+            time.sleep(STOP_TIMEOUT)
+            self.exit(1)
+        self.done.set()
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        return False
