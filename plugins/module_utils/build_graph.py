@@ -95,20 +95,20 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
 
         # A stopped run stops its builds and removes what it made; a run cleans what killed ones left.
         with lifeline.Lifeline(lambda reason: cleanup(leftovers.is_own)) as line:
-            run = line.guard(run)
             plan = report.read_json(params["plan"]) or {}
             refs = [entry.get("image", "") for entry in plan.get("images", [])]
             on_wait = (lambda holder: on_event("wait", holder, {}, (0, len(refs)))) if on_event else None
             with workdir.image_names(refs, "building", on_wait=on_wait) as waited:
+                about_run = dict(waited)
                 cleaned = cleanup(leftovers.is_left_over)
-                results, summary = _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
-            summary.update(waited)
-            if cleaned:
-                summary["cleaned"] = cleaned
-            return results, summary
+                if cleaned:
+                    about_run["cleaned"] = cleaned
+                # The builds' runner starts nothing once the run is being stopped; the cleanup's does.
+                return _run_plan(params, line.guard(run), check_mode, on_event, buildah, podman, skopeo, sleep,
+                                 about_run)
 
 
-def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep):
+def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep, about_run=None):
     plan_path = params["plan"]
     work_dir = os.path.dirname(plan_path)
     plan = report.read_json(plan_path)
@@ -138,7 +138,8 @@ def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
         os.chmod(conf, 0o644)
         options.run_volumes.append("%s:/etc/apt/apt.conf.d/00tcib-proxy:ro" % conf)
     try:
-        return _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep)
+        return _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep,
+                    about_run or {})
     finally:
         if proxy:
             proxy.stop()
@@ -164,7 +165,7 @@ def push_log_path(entry):
     return log_path + ".push"
 
 
-def _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep):
+def _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep, about_run):
     plan_path = params["plan"]
     work_dir = os.path.dirname(plan_path)
     entries = plan["images"]
@@ -241,6 +242,8 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
         "wall_seconds": round(time.time() - started, 1),
         "check_mode": check_mode,
     }
+    # Whom this run waited for, and what killed runs had left that it removed.
+    summary.update(about_run)
     if pool or previewing:
         summary["push_counts"] = report.counts_by_status(results, "push_status")
     if pool:

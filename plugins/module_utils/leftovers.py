@@ -151,16 +151,17 @@ def clean_storage(run, buildah="buildah", podman="podman", select=is_left_over):
         if name.startswith(PREFIX) and owner_of(name) and select(name):
             if run([buildah, "rm", container["id"]])[0] == 0:
                 removed["containers"].append(name)
-    rc, out, _err = run([podman, "images", "--format", "{{.Repository}}:{{.Tag}}",
-                         "--filter", "reference=%s/*" % TEMP_REPOSITORY])
-    for ref in out.split() if rc == 0 else []:
+    out = run([podman, "images", "--format", "{{.Repository}}:{{.Tag}}",
+               "--filter", "reference=%s/*" % TEMP_REPOSITORY])[1]
+    # Listed even when podman also complains (an image another process removes meanwhile fails the list).
+    for ref in out.split():
         if ref.startswith(TEMP_REPOSITORY + "/") and select(ref.split("/", 2)[2]) and \
                 run([buildah, "rmi", ref])[0] == 0:
             removed["images"].append(ref)
     # Images a killed rebuild left without a name: only those our builds made (they carry its label).
-    rc, out, _err = run([podman, "images", "--quiet", "--no-trunc", "--filter", "dangling=true",
-                         "--filter", "label=%s" % DIGEST_LABEL])
-    for image_id in out.split() if rc == 0 else []:
+    out = run([podman, "images", "--quiet", "--no-trunc", "--filter", "dangling=true",
+               "--filter", "label=%s" % DIGEST_LABEL])[1]
+    for image_id in out.split():
         if run([buildah, "rmi", image_id])[0] == 0:
             removed["images"].append(image_id)
     return removed

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import select
 import signal
 import threading
 import time
@@ -108,6 +109,10 @@ class Lifeline(object):
         self.stopping = threading.Event()
         self.done = threading.Event()
         self.previous = {}
+        self.wakeup = None
+        self.previous_wakeup = -1
+        self.watcher = None
+        self.stop_lock = threading.Lock()
 
     def _ancestor_gone(self):
         for pid, started in self.watched:
@@ -116,9 +121,20 @@ class Lifeline(object):
         return None
 
     def _watch(self):
-        while not self.done.wait(self.poll_interval):
+        while not self.done.is_set():
+            readable = select.select([self.wakeup[0]], [], [], self.poll_interval)[0] if self.wakeup else \
+                self.done.wait(self.poll_interval) and []
+            if readable:
+                try:
+                    received = bytearray(os.read(self.wakeup[0], 64))
+                except OSError:
+                    received = bytearray()
+                stops = [signum for signum in received if signum in STOP_SIGNALS]
+                if stops:
+                    self.stop("stopped by signal %d" % stops[0])
+                    return
             reason = self._ancestor_gone()
-            if reason:
+            if reason and not self.done.is_set():
                 self.stop(reason)
                 return
 
@@ -127,9 +143,10 @@ class Lifeline(object):
 
     def stop(self, reason):
         """Stop every child process, clean up, and end the module (once, whichever thread asks)."""
-        if self.stopping.is_set():
-            return
-        self.stopping.set()
+        with self.stop_lock:
+            if self.stopping.is_set():
+                return
+            self.stopping.set()
         stop_processes(descendants(os.getpid()))
         try:
             self.cleanup(reason)
@@ -146,9 +163,16 @@ class Lifeline(object):
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
+            # Python runs a signal's handler in the main thread only, and only once that thread runs again:
+            # one blocked waiting for the builds would never notice. The wakeup fd hands the signal's number
+            # to the watching thread as well, whichever thread the kernel delivered it to.
+            self.wakeup = os.pipe()
+            os.set_blocking(self.wakeup[1], False)
+            self.previous_wakeup = signal.set_wakeup_fd(self.wakeup[1], warn_on_full_buffer=False)
             for signum in STOP_SIGNALS:
                 self.previous[signum] = signal.signal(signum, self._on_signal)
-        threading.Thread(target=self._watch, name="tcib-lifeline", daemon=True).start()
+        self.watcher = threading.Thread(target=self._watch, name="tcib-lifeline", daemon=True)
+        self.watcher.start()
         return self
 
     def __exit__(self, *exc):
@@ -158,6 +182,14 @@ class Lifeline(object):
             time.sleep(STOP_TIMEOUT)
             self.exit(1)
         self.done.set()
+        if self.wakeup:
+            os.write(self.wakeup[1], b"\0")  # wakes the watcher at once (0 is no signal)
+        self.watcher.join()
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
+        if self.wakeup:
+            signal.set_wakeup_fd(self.previous_wakeup)
+            for fd in self.wakeup:
+                os.close(fd)
+            self.wakeup = None
         return False

@@ -23,11 +23,14 @@ import tempfile
 from ansible_collections.tcib.images.plugins.module_utils import aptindex, aptsources, leftovers, report
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
-from ansible_collections.tcib.images.plugins.module_utils.buildah import BillOfMaterials, BuildError, image_labels
+from ansible_collections.tcib.images.plugins.module_utils.buildah import (
+    BillOfMaterials, BuildError, image_labels, temporary_name)
 
 # Bump when the mmdebstrap command below changes what goes into the image.
 RECIPE = 2
 INDEX_NAME = "package-index.json"
+# Where mmdebstrap writes the root before it is imported (in the work_dir).
+ROOT_DIR_PREFIX = "tcib-root-"
 # Kept by dpkg and apt settings that stay in the image, so child images stay small too.
 DPKG_OPTIONS = ("path-exclude=/usr/share/man/*", "path-exclude=/usr/share/doc/*",
                 "path-include=/usr/share/doc/*/copyright", "path-exclude=/usr/share/locale/*",
@@ -159,7 +162,9 @@ class RootImage(object):
 
     def _build(self, proxy_port):
         settings = self.settings
-        directory = tempfile.mkdtemp(prefix="tcib-root-", dir=settings.work_dir)
+        # What killed runs left here (an unpacked root can be large), then a directory of this run's.
+        leftovers.remove_paths(leftovers.matching_paths(settings.work_dir, ROOT_DIR_PREFIX))
+        directory = tempfile.mkdtemp(prefix="%s%s-" % (ROOT_DIR_PREFIX, leftovers.owner_token()), dir=settings.work_dir)
         result = {"image": settings.ref}
         try:
             sources_file = os.path.join(directory, "tcib.sources")
@@ -178,19 +183,22 @@ class RootImage(object):
             for key, value in sorted(labels.items()):
                 # One LABEL per change: podman import takes a change's whole text after the first = as the value.
                 argv += ["--change", "LABEL %s=%s" % (key, value)]
-            rc, out, err = self.run(argv + [tarball])
+            # Under a temporary name of this run's until it is complete (see leftovers.py).
+            temp_ref = temporary_name(settings.ref)
+            rc, out, err = self.run(argv + [tarball, temp_ref])
             if rc != 0:
                 raise BuildError("podman import of the Debian %s root failed: %s" % (settings.suite, err.strip()),
                                  result)
             imported = out.strip().splitlines()[-1].split(":")[-1]
-            bill = BillOfMaterials(settings.sbom_path, None, settings.distro, settings.release)
-            image_id = self.builder.add_bill_of_materials(imported, settings.ref, bill, result)
-            rc, out, err = self.run([self.builder.buildah, "tag", image_id, settings.ref])
-            if rc != 0:
-                raise BuildError("tagging %s failed: %s" % (settings.ref, err.strip()), result)
-            self.run([self.builder.buildah, "rmi", imported])
+            try:
+                bill = BillOfMaterials(settings.sbom_path, None, settings.distro, settings.release)
+                image_id = self.builder.add_bill_of_materials(imported, settings.ref, bill, result, temp_ref)
+                rc, out, err = self.run([self.builder.buildah, "tag", image_id, settings.ref])
+                if rc != 0:
+                    raise BuildError("tagging %s failed: %s" % (settings.ref, err.strip()), result)
+            finally:
+                self.run([self.builder.buildah, "rmi", temp_ref])
+                self.run([self.builder.buildah, "rmi", imported])
             return image_id
         finally:
-            for name in os.listdir(directory):
-                os.unlink(os.path.join(directory, name))
-            os.rmdir(directory)
+            leftovers.remove_paths([directory])

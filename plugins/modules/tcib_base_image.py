@@ -166,6 +166,9 @@ releases:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcib.images.plugins.module_utils import leftovers
+from ansible_collections.tcib.images.plugins.module_utils.lifeline import Lifeline
+
 from ansible_collections.tcib.images.plugins.module_utils.aptsources import SourceError, debian_sources, parse_repositories
 from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError, Builder
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
@@ -200,9 +203,16 @@ def main():
         sources = debian_sources(p["suite"], p["mirror"], p["security_mirror"]) + parse_repositories(p["repositories"])
         settings = RootSettings(p["image"], p["suite"], sources, p["packages"], p["work_dir"], p["package_cache"],
                                 p["distro"], p["release"])
-        builder = Builder(run, module.get_bin_path("buildah", required=True),
-                          module.get_bin_path("podman", required=True))
-        result = RootImage(settings, builder, run, p["check_updates"], module.check_mode, p["force"]).refresh()
+        buildah, podman = module.get_bin_path("buildah", required=True), module.get_bin_path("podman", required=True)
+
+        def cleanup(reason):
+            # A stopped run (Ctrl-C, or ansible-playbook killed) removes what it made before it ends.
+            leftovers.clean(run, buildah, podman, p["package_cache"], p["work_dir"], leftovers.is_own)
+
+        with Lifeline(cleanup) as line:
+            builder = Builder(line.guard(run), buildah, podman)
+            result = RootImage(settings, builder, line.guard(run), p["check_updates"], module.check_mode,
+                               p["force"]).refresh()
     except (SourceError, BuildError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

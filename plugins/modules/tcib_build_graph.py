@@ -33,6 +33,13 @@ description:
     packages. Every built image gets a bill of materials (CycloneDX 1.6 JSON of its installed packages) at
     C(/usr/share/tcib/sbom.cdx.json), with labels C(tcib.images.sbom.format), C(tcib.images.sbom.path) and
     C(tcib.images.sbom.serial), and a copy next to its Containerfile (C(<image>.sbom.json)).
+  - Each build goes FROM the exact parent image id its digest names. Runs that tag the same registry and
+    namespace take turns (a lock per repository); a waiting run says whom it waits for.
+  - A build whose log shows the package mirror failing is retried, and reported as C(mirror unreachable)
+    when its retries run out.
+  - SIGINT, SIGTERM or SIGHUP, or the end of the ansible-playbook above it, stop the run's builds and remove
+    what it made for the while. Everything it makes for the while is named after its process, and the next
+    run removes what a run killed outright left (returned as RV(cleaned)).
   - Writes C(summary.json) next to the plan. When run on the controller (local connection) the action
     plugin prints progress lines as images start and finish.
 author:
@@ -295,6 +302,21 @@ push_parallel:
   description: Most pushes at once.
   returned: when O(push) is true
   type: int
+cleaned:
+  description:
+    - What runs of this collection that were killed had left, removed by this run before it built
+      (working containers, temporary image names, unnamed images, files), by kind.
+  returned: when there was something to remove
+  type: dict
+  sample: {containers: [tcib-images-p4242-1234567-for-openstack-os-working-container]}
+waited_for:
+  description: The other run that tagged the same image names, which this run waited for.
+  returned: when this run had to wait
+  type: str
+waited_seconds:
+  description: How long this run waited for that other run.
+  returned: when this run had to wait
+  type: float
 """
 
 from ansible.module_utils.basic import AnsibleModule

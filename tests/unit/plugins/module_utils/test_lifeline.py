@@ -60,6 +60,24 @@ def test_a_signal_stops_the_children_cleans_up_and_exits(tmp_path):
     assert open(out + ".cleaned").read() == "stopped by signal %d" % signal.SIGTERM
 
 
+# The main thread waits on a lock and cannot take signals (as when it waits for build threads and the
+# kernel hands the signal to another thread): the watcher must still see it.
+BLOCKED_HOLDER = HOLDER.replace("        child.wait()", """        import signal, threading
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+        threading.Event().wait()""")
+
+
+def test_a_signal_is_seen_while_the_main_thread_cannot_take_it(tmp_path):
+    out = str(tmp_path / "run")
+    holder = subprocess.Popen([sys.executable, "-c", BLOCKED_HOLDER, out])
+    assert wait_for(out + ".child")
+    child = int(open(out + ".child").read())
+    holder.send_signal(signal.SIGINT)
+    assert holder.wait(timeout=20) == 1
+    assert gone(child)
+    assert open(out + ".cleaned").read() == "stopped by signal %d" % signal.SIGINT
+
+
 def test_the_end_of_the_process_that_started_the_run_stops_it(tmp_path):
     # parent (killed with SIGKILL, as `kill -9 ansible-playbook`) -> holder -> sleep
     out = str(tmp_path / "run")
