@@ -65,13 +65,20 @@ class Stats(object):
 class AptProxy(object):
     """Start with ``start()`` (returns the port), stop with ``stop()``; ``stats`` counts bytes."""
 
-    def __init__(self, cache_dir, allowed_hosts, timeout=120, attempts=5, retry_delay=0.5, sleep=time.sleep):
+    def __init__(self, cache_dir, allowed_hosts, timeout=120, attempts=8, retry_delay=0.5, max_delay=4.0,
+                 give_up_seconds=10.0, sleep=time.sleep, clock=time.time):
         self.cache_dir = cache_dir
         self.allowed_hosts = set(allowed_hosts)
         self.timeout = timeout
-        # Each upstream fetch is tried up to ``attempts`` times, waiting retry_delay, 2x, 4x... between.
+        # Each upstream fetch is tried up to ``attempts`` times, waiting retry_delay, 2x, 4x... (at most
+        # max_delay) between: about 20 s of a mirror's hiccup is absorbed before apt hears of it.
         self.attempts = attempts
         self.retry_delay = retry_delay
+        self.max_delay = max_delay
+        # For this long after a host failed every attempt, its requests are tried once.
+        self.give_up_seconds = give_up_seconds
+        self.given_up = {}
+        self.clock = clock
         self.sleep = sleep
         self.stats = Stats()
         self.locks = {}
@@ -139,6 +146,10 @@ class AptProxy(object):
             directory = os.path.dirname(local)
             # The proxy serves requests in threads: two may create one directory at once.
             os.makedirs(directory, exist_ok=True)
+            # A host that just failed every attempt gets one: apt's own retries would otherwise multiply ours.
+            with self.stats.lock:
+                attempts = 1 if self.clock() - self.given_up.get(host, float("-inf")) < self.give_up_seconds \
+                    else self.attempts
             attempt = 0
             while True:
                 attempt += 1
@@ -146,12 +157,17 @@ class AptProxy(object):
                     size = self._download(url, directory, local)
                     break
                 except (HTTPError, URLError, socket.timeout, ConnectionError) as exc:
-                    if attempt >= self.attempts or (isinstance(exc, HTTPError) and exc.code not in RETRIED_STATUS):
+                    if isinstance(exc, HTTPError) and exc.code not in RETRIED_STATUS:
+                        raise
+                    if attempt >= attempts:
+                        if attempts > 1:
+                            with self.stats.lock:
+                                self.given_up[host] = self.clock()
                         raise
                     with self.stats.lock:
                         self.stats.retries += 1
                         self.stats.last_failure = "%s: %s" % (url, exc)
-                    self.sleep(self.retry_delay * 2 ** (attempt - 1))
+                    self.sleep(min(self.retry_delay * 2 ** (attempt - 1), self.max_delay))
             with self.stats.lock:
                 self.stats.fetched_bytes += size
                 self.stats.fetches += 1

@@ -7,9 +7,9 @@ mirror relay on 127.0.0.1 (and are the slow part).
 
 import json
 import os
-import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -19,12 +19,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import REPO, TEST_NAMESPACE, VENV_BIN, ansible_playbook, copy_base_tree, podman
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import collection_path  # noqa: E402  (found through the line above)
+
+collection_path.install()
+from ansible_collections.tcib.images.plugins.module_utils import leftovers  # noqa: E402
+from ansible_collections.tcib.images.plugins.module_utils.lifeline import descendants  # noqa: E402
+
+from conftest import REPO, TEST_NAMESPACE, VENV_BIN, ansible_playbook, copy_base_tree, podman  # noqa: E402
 
 PACKAGE_CACHE = "/var/cache/tcib/apt-archives"
 SLOW_LEAF = "tcib_actions:\n  - run: sleep 300\n"
 QUICK_LEAF = "tcib_actions:\n  - run: echo done > /leaf\n"
-OWNER = re.compile(r"(?<![a-z0-9])p(\d+)-(\d+)")
 
 
 def names(prefix):
@@ -36,14 +42,7 @@ def names(prefix):
 
 def owner_ended(name):
     """True when the owner process named in ``name`` (p<pid>-<start>) is no longer running."""
-    match = OWNER.search(name)
-    if not match:
-        return False
-    try:
-        with open("/proc/%s/stat" % match.group(1)) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[19] != match.group(2)
-    except OSError:
-        return True
+    return leftovers.owner_of(name) is not None and leftovers.is_left_over(name)
 
 
 def leaked(work_dir):
@@ -199,23 +198,6 @@ def test_the_next_run_cleans_what_a_run_killed_outright_left(built):
     assert any("-for-openstack-slow" in name for name in cleaned["containers"]), cleaned
     assert statuses(work)["slow"] == "built"
     assert [item for item in leaked(work) if not item.startswith("process")] == []
-
-
-def descendants(pid):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    children.setdefault(int(handle.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except OSError:
-                pass
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(0), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def test_concurrent_runs_on_the_same_names_take_turns_and_tag_consistently(built):

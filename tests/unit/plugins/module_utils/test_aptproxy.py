@@ -66,12 +66,12 @@ def started(tmp_path):
 
 
 def test_a_busy_mirror_is_asked_again_with_growing_waits(started):
-    mirror, proxy, opener, sleeps = started(failures=3, status=502)
+    mirror, proxy, opener, sleeps = started(failures=6, status=502, attempts=8)
     assert opener.open(mirror.url + "/debian/dists/trixie/InRelease").read() == b"Package: a\n"
-    assert mirror.requests == 4
-    assert sleeps == [0.5, 1.0, 2.0]
+    assert mirror.requests == 7
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
     stats = proxy.stats.as_dict()
-    assert stats["upstream_retries"] == 3 and "502" in stats["last_upstream_failure"]
+    assert stats["upstream_retries"] == 6 and "502" in stats["last_upstream_failure"]
 
 
 def test_a_mirror_that_stays_down_is_reported_to_apt(started):
@@ -101,3 +101,23 @@ def test_a_run_directory_is_named_after_its_owner_and_cleaned_after_a_kill(tmp_p
         assert leftovers.owner_of(os.path.basename(proxy.volatile_dir)) == leftovers.owner_token()
     finally:
         proxy.stop()
+
+
+def test_a_host_that_failed_every_attempt_is_tried_once_for_a_while(tmp_path):
+    mirror = FlakyMirror(failures=100, status=503)
+    now = [1000.0]
+    proxy = AptProxy(str(tmp_path / "mirror"), ["127.0.0.1"], timeout=5, attempts=3, give_up_seconds=10,
+                     sleep=lambda seconds: None, clock=lambda: now[0])
+    opener = build_opener(ProxyHandler({"http": "http://127.0.0.1:%d" % proxy.start()}))
+    try:
+        for expected_requests in (3, 4, 5):  # all attempts, then one each (apt retrying)
+            with pytest.raises(HTTPError):
+                opener.open(mirror.url + "/debian/dists/trixie/InRelease")
+            assert mirror.requests == expected_requests
+        now[0] += 11  # later (the build retried): the mirror gets every attempt again
+        with pytest.raises(HTTPError):
+            opener.open(mirror.url + "/debian/dists/trixie/InRelease")
+        assert mirror.requests == 8
+    finally:
+        proxy.stop()
+        mirror.close()
