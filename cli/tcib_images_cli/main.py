@@ -21,8 +21,6 @@ import time
 DEFAULT_WORK_DIR = "/var/tmp/tcib"
 # Debian release numbers as upstream's --release gives them, and the suites the base image is built from.
 RELEASES = {"12": "bookworm", "13": "trixie", "14": "forky"}
-OK_STATUSES = ("built", "up to date")
-CHECK_OK_STATUSES = OK_STATUSES + ("would build",)
 
 
 class UsageError(Exception):
@@ -222,9 +220,11 @@ def outcome(runner_rc, summary, check_mode=False):
         return runner_rc
     if summary is None:
         return 1
-    ok = CHECK_OK_STATUSES if check_mode else OK_STATUSES
+    from ansible_collections.tcib.images.plugins.module_utils import status
+
+    ok = status.SUCCEEDED if check_mode else status.PUSHABLE
     for image in summary.get("images", []):
-        if image.get("status") not in ok or image.get("push_status") in ("push failed", "not pushed"):
+        if image.get("status") not in ok or image.get("push_status") in (status.PUSH_FAILED, status.NOT_PUSHED):
             return 1
     return 0
 
@@ -303,11 +303,11 @@ def run_playbook(args, root, extra):
     check_mode = args.skip_build or args.check_updates_only
     summary_path = os.path.join(extra["work_dir"], "plan.json" if check_mode else "summary.json")
     summary = read_summary(summary_path, started)
+    _collection_importable(root)
     code = outcome(runner.rc, summary, check_mode)
     sys.stdout.flush()
     if args.check_updates_only and code == 0:
         index = read_summary(os.path.join(extra["work_dir"], "package-index.json"), started) or {}
-        _collection_importable(root)
         from ansible_collections.tcib.images.plugins.module_utils.report import pending_updates_table
         table = pending_updates_table(index.get("root"), summary)
         print(table or "tcib-build: no pending updates")

@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.tcib.images.plugins.module_utils import graph, leftovers, lifeline, push, report, workdir
+from ansible_collections.tcib.images.plugins.module_utils import graph, leftovers, lifeline, push, report, status, workdir
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
@@ -50,7 +50,6 @@ ARGUMENT_SPEC = dict(
 )
 
 # Statuses after which an image is pushed: it exists under its final name.
-PUSHABLE = ("built", "up to date")
 
 # More parallel builds than this make buildah fight over its storage locks (upstream saw it at 8+).
 MAX_PARALLEL_CAP = 6
@@ -203,7 +202,7 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
             finished.append(name)
             tell(kind, name, result, counts)
             # Handed to the push pool at once: the scheduler goes on building children meanwhile.
-            if pool and result.get("status") in PUSHABLE and result.get("image_id"):
+            if pool and result.get("status") in status.PUSHABLE and result.get("image_id"):
                 pool.submit(name, result["image"], result["image_id"], push_log_path(by_name[name]))
 
     image_builder = ImageBuilder(Builder(run, buildah, podman), entries, options, on_build)
@@ -226,13 +225,13 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
     for result in results:
         result.update(push_results.get(result["name"], {}))
         if pool and "push_status" not in result:
-            result["push_status"] = "not pushed"
+            result["push_status"] = status.NOT_PUSHED
     previewing = params.get("push") and check_mode
     if previewing:
         # Read-only: each image is looked up in the registry, nothing is pushed.
         registry, opts = push.Registry(run, buildah, skopeo), push_options(params, sleep)
         for result in results:
-            if result["status"] in ("up to date", "would build"):
+            if result["status"] in (status.UP_TO_DATE, status.WOULD_BUILD):
                 result.update(push.preview(registry, result["image"], result.get("image_id"), opts))
     image_builder.forget_replaced()
     summary = {
@@ -280,18 +279,18 @@ def push_failures(summary):
 
 
 def failed(summary):
-    return any(status in ("failed", "skipped") for status in summary["counts"]) or bool(push_failures(summary))
+    return any(word in status.NOT_BUILT for word in summary["counts"]) or bool(push_failures(summary))
 
 
 def changed(results):
-    return any(item["status"] in ("built", "would build")
+    return any(item["status"] in status.CHANGES
                or item.get("push_status") in (push.PUSHED, push.WOULD_PUSH) for item in results)
 
 
 def failure_message(summary):
     """Why the run failed, in a few lines: images not built, then each push that failed (by registry)."""
     lines = []
-    not_built = [item["name"] for item in summary["images"] if item["status"] in ("failed", "skipped")]
+    not_built = [item["name"] for item in summary["images"] if item["status"] in status.NOT_BUILT]
     if not_built:
         lines.append("some images were not built: %s; see %s" % (", ".join(not_built), summary["summary_path"]))
     for item in push_failures(summary):

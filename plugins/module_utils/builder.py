@@ -16,7 +16,7 @@ import threading
 import time
 
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
-from ansible_collections.tcib.images.plugins.module_utils import pkgcache, provenance
+from ansible_collections.tcib.images.plugins.module_utils import pkgcache, provenance, status
 from ansible_collections.tcib.images.plugins.module_utils.aptindex import describe_pending, pending_updates
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
     BillOfMaterials, BuildError, BuildRequest, image_labels)
@@ -178,20 +178,20 @@ class ImageBuilder(object):
         try:
             needed, reason, wanted, existing, pending = self.decide(entry)
         except LookupError as exc:
-            result.update(status="failed", reason=str(exc), duration=round(time.time() - started, 1))
+            result.update(status=status.FAILED, reason=str(exc), duration=round(time.time() - started, 1))
             return result
         result.update(reason=reason, digest=wanted)
         if pending:
             result["pending_updates"] = pending
         if not needed:
             self.ids[name] = existing["Id"]
-            result.update(status="up to date", image_id=existing["Id"], size=existing.get("Size"),
+            result.update(status=status.UP_TO_DATE, image_id=existing["Id"], size=existing.get("Size"),
                           duration=round(time.time() - started, 1))
             return result
         if self.options.check:
             with self.lock:
                 self.would_build.add(name)
-            result.update(status="would build", duration=0.0)
+            result.update(status=status.WOULD_BUILD, duration=0.0)
             return result
         self.on_build(name, reason)
         try:
@@ -201,7 +201,7 @@ class ImageBuilder(object):
             if exc.result.get("mirror_unreachable"):
                 failure = "mirror unreachable after %d attempts (%s); %s" % (
                     exc.result["attempts"], exc.result["mirror_unreachable"], failure)
-            result.update(status="failed", reason=failure,
+            result.update(status=status.FAILED, reason=failure,
                           log_tail=exc.result.get("log_tail", ""), command=exc.result.get("command"),
                           duration=round(time.time() - started, 1))
             return result
@@ -209,7 +209,7 @@ class ImageBuilder(object):
         if existing and existing["Id"] != built["image_id"]:
             with self.lock:
                 self.replaced.append(existing["Id"])
-        result.update(status="built", image_id=built["image_id"], size=built.get("size"),
+        result.update(status=status.BUILT, image_id=built["image_id"], size=built.get("size"),
                       duration=round(time.time() - started, 1), build_seconds=built["duration"],
                       command=built["command"])
         return result

@@ -30,10 +30,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-PUSHED = "pushed"
-UP_TO_DATE = "pushed: up to date"
-FAILED = "push failed"
-WOULD_PUSH = "would push"
+from ansible_collections.tcib.images.plugins.module_utils import status
+
+PUSHED = status.PUSHED
+UP_TO_DATE = status.ALREADY_PUSHED
+FAILED = status.PUSH_FAILED
+WOULD_PUSH = status.WOULD_PUSH
 # Pushed images need no more than a few at once: the link to the registry is the limit.
 DEFAULT_WORKERS = 3
 # As upstream (tenacity wait_random_exponential(max=10)): a registry that is down fails in about a minute.

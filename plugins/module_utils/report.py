@@ -10,10 +10,12 @@ __metaclass__ = type
 import json
 import os
 
-VERBS = {"built": "built", "up to date": "up to date", "would build": "would be built",
-         "failed": "FAILED", "skipped": "skipped"}
-PUSH_VERBS = {"pushed": "pushed", "pushed: up to date": "already in the registry", "push failed": "PUSH FAILED",
-              "would push": "would be pushed"}
+from ansible_collections.tcib.images.plugins.module_utils import status
+
+VERBS = {status.BUILT: "built", status.UP_TO_DATE: "up to date", status.WOULD_BUILD: "would be built",
+         status.FAILED: "FAILED", status.SKIPPED: "skipped"}
+PUSH_VERBS = {status.PUSHED: "pushed", status.ALREADY_PUSHED: "already in the registry",
+              status.PUSH_FAILED: "PUSH FAILED", status.WOULD_PUSH: "would be pushed"}
 
 
 def human_size(size):
@@ -27,14 +29,14 @@ def progress_line(kind, name, result, counts):
     ``[push 3/58] nova-api pushed in 4 s`` as pushes end."""
     finished, total = counts
     if kind == "push":
-        status = result.get("push_status")
-        line = "[push %d/%d] %s %s" % (finished, total, name, PUSH_VERBS.get(status, status))
-        if status == "pushed":
+        state = result.get("push_status")
+        line = "[push %d/%d] %s %s" % (finished, total, name, PUSH_VERBS.get(state, state))
+        if state == status.PUSHED:
             line += " in %.0f s" % (result.get("push_duration") or 0)
         attempts = result.get("push_attempts") or 1
-        if attempts > 1 and status != "push failed":
+        if attempts > 1 and state != status.PUSH_FAILED:
             line += " (attempt %d)" % attempts
-        if status == "push failed":
+        if state == status.PUSH_FAILED:
             line += ": %s" % result.get("push_reason")
         return line
     if kind == "push retry":
@@ -44,11 +46,11 @@ def progress_line(kind, name, result, counts):
         return "waiting for another run that builds the same image names: %s" % name
     if kind == "build":
         return "[%d/%d] %s building (%s)" % (finished, total, name, result.get("reason"))
-    status = result.get("status")
-    line = "[%d/%d] %s %s" % (finished, total, name, VERBS.get(status, status))
-    if status == "built":
+    state = result.get("status")
+    line = "[%d/%d] %s %s" % (finished, total, name, VERBS.get(state, state))
+    if state == status.BUILT:
         line += " in %.0f s" % (result.get("duration") or 0)
-    if status != "built" and result.get("reason"):
+    if state != status.BUILT and result.get("reason"):
         line += " (%s)" % result["reason"]
     return line
 
@@ -71,7 +73,7 @@ def summary_table(results):
                 push_status += " (%s)" % _seconds(result["push_duration"])
             row.append(push_status)
         reason = result.get("reason") or ""
-        if result.get("push_status") == "push failed":
+        if result.get("push_status") == status.PUSH_FAILED:
             reason = result.get("push_reason") or reason
         rows.append(row + [reason])
     return format_rows(rows)

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.tcib.images.plugins.module_utils import aptindex, aptsources, leftovers, report
+from ansible_collections.tcib.images.plugins.module_utils import aptindex, aptsources, leftovers, report, status
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
@@ -147,15 +147,15 @@ class RootImage(object):
                 result["package_index"] = os.path.join(settings.work_dir, INDEX_NAME)
                 report.write_json(result["package_index"], index, compact=True)
             if not needed:
-                result.update(status="up to date", image_id=(info or {}).get("Id"), changed=False)
+                result.update(status=status.UP_TO_DATE, image_id=(info or {}).get("Id"), changed=False)
                 return result
             if self.check_mode:
-                result.update(status="would build", changed=True)
+                result.update(status=status.WOULD_BUILD, changed=True)
                 return result
             image_id = self._build(proxy.start())
             if info and info["Id"] != image_id:
                 self.builder.forget_if_untagged(info["Id"])
-            result.update(status="built", image_id=image_id, changed=True, bill_of_materials=settings.sbom_path)
+            result.update(status=status.BUILT, image_id=image_id, changed=True, bill_of_materials=settings.sbom_path)
             return result
         finally:
             proxy.stop()

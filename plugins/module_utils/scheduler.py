@@ -16,9 +16,9 @@ import threading
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from ansible_collections.tcib.images.plugins.module_utils import graph
+from ansible_collections.tcib.images.plugins.module_utils import graph, status
 
-OK_STATUSES = ("built", "up to date", "would build")
+OK_STATUSES = status.SUCCEEDED
 
 
 class Scheduler(object):
@@ -44,7 +44,7 @@ class Scheduler(object):
         try:
             result = self.work(name)
         except Exception as exc:  # a broken worker fails its image, not the whole run
-            result = {"status": "failed", "reason": "%s: %s" % (type(exc).__name__, exc),
+            result = {"status": status.FAILED, "reason": "%s: %s" % (type(exc).__name__, exc),
                       "traceback": traceback.format_exc()}
         result.setdefault("name", name)
         return result
@@ -80,6 +80,6 @@ class Scheduler(object):
     def _skip_descendants(self, failed, results, total):
         for name in graph.descendants(self.parents, failed):
             if name not in results:
-                results[name] = {"name": name, "status": "skipped",
+                results[name] = {"name": name, "status": status.SKIPPED,
                                  "reason": "skipped because %s failed" % failed}
                 self.on_event("finish", name, results[name], (len(results), total))
