@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import json
 import os
+import threading
 import time
 import uuid
 
@@ -135,9 +136,36 @@ class Builder(object):
         self.run = run
         self.buildah = buildah
         self.podman = podman
+        # {reference: inspect output or None}, read by prefetch() and each answered once.
+        self.prefetched = {}
+        self.lock = threading.Lock()
+
+    def prefetch(self, refs):
+        """Inspect many images with one podman call (each call costs podman's start): the next inspect()
+        of each of these references is answered from it."""
+        refs = sorted(set(refs))
+        if not refs:
+            return
+        _rc, out, _err = self.run([self.podman, "image", "inspect"] + refs)
+        try:
+            infos = json.loads(out) if out.strip() else []
+        except ValueError:
+            return  # each is inspected on its own
+        named = {}
+        for info in infos:
+            for name in info.get("RepoTags") or []:
+                named[name] = info
+        with self.lock:
+            for ref in refs:
+                # Missing images are left out of podman's answer (it exits 125): absent, or named otherwise.
+                self.prefetched[ref] = named.get(ref)
 
     def inspect(self, ref):
         """``podman image inspect`` as a dict, or None when the image does not exist."""
+        with self.lock:
+            if self.prefetched.get(ref) is not None:
+                return self.prefetched.pop(ref)
+            self.prefetched.pop(ref, None)
         rc, out, _err = self.run([self.podman, "image", "inspect", ref])
         if rc != 0:
             return None

@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcib.images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The buildah command line for a build request, and the log tail (nothing is run)."""
+"""The buildah command line for a build request, the log tail, and inspecting (nothing is run)."""
+
+import json
 
 import pytest
 
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
-    LOG_TAIL_LINES, BuildRequest, build_command, log_tail)
+    LOG_TAIL_LINES, Builder, BuildRequest, build_command, log_tail)
 
 TEMP_REF = "localhost/tcib-build-in-progress/openstack-nova-api:abc123"
 IIDFILE = "/work/nova-api/nova-api-build.log.iid"
@@ -118,3 +120,28 @@ def test_log_tail_survives_invalid_utf8(tmp_path):
     log.write_bytes(b"ok\n\xff\xfe broken\nend\n")
     tail = log_tail(str(log), 2)
     assert tail.startswith("\ufffd") and tail.endswith("broken\nend\n")
+
+
+def test_prefetch_inspects_many_images_in_one_call_and_answers_each_once():
+    calls = []
+    known = {"localhost/tcib/openstack-os:latest": {"Id": "1" * 64, "RepoTags": ["localhost/tcib/openstack-os:latest"]},
+             "localhost/tcib/debian:trixie": {"Id": "2" * 64, "RepoTags": ["localhost/tcib/debian:trixie"]}}
+
+    def run(argv):
+        calls.append(argv)
+        found = [known[ref] for ref in argv[3:] if ref in known]
+        return (0 if len(found) == len(argv) - 3 else 125), json.dumps(found), ""
+
+    builder = Builder(run, "buildah", "podman")
+    builder.prefetch(["localhost/tcib/openstack-os:latest", "localhost/tcib/openstack-new:latest",
+                      "localhost/tcib/debian:trixie"])
+    assert len(calls) == 1
+    assert builder.inspect("localhost/tcib/openstack-os:latest")["Id"] == "1" * 64
+    assert builder.inspect("localhost/tcib/debian:trixie")["Id"] == "2" * 64
+    assert len(calls) == 1
+    # Not in podman's answer: asked again on its own (it may be named otherwise), and absent.
+    assert builder.inspect("localhost/tcib/openstack-new:latest") is None
+    assert len(calls) == 2
+    # Answered once: later inspections see what builds made since.
+    builder.inspect("localhost/tcib/openstack-os:latest")
+    assert len(calls) == 3

@@ -17,20 +17,25 @@ COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(lifeline.__file__), "
 
 # Holds a Lifeline, starts `sleep` (a build stand-in), writes its pid, and waits; cleanup writes a file.
 HOLDER = textwrap.dedent("""
-    import subprocess, sys, time
+    import os, subprocess, sys, time
     sys.path.insert(0, %r)
     from ansible_collections.tcib.images.plugins.module_utils.lifeline import Lifeline
     out = sys.argv[1]
     def cleanup(reason):
-        open(out + ".cleaned", "w").write(reason)
+        # Whole or not at all: the test reads it as soon as it exists.
+        with open(out + ".part", "w") as handle:
+            handle.write(reason)
+        os.rename(out + ".part", out + ".cleaned")
     with Lifeline(cleanup, poll_interval=0.1) as line:
         child = subprocess.Popen(["sleep", "60"])
-        open(out + ".child", "w").write(str(child.pid))
+        with open(out + ".part", "w") as handle:
+            handle.write(str(child.pid))
+        os.rename(out + ".part", out + ".child")
         child.wait()
 """ % COLLECTIONS)
 
 
-def wait_for(path, seconds=10.0):
+def wait_for(path, seconds=30.0):
     deadline = time.time() + seconds
     while not os.path.exists(path) and time.time() < deadline:
         time.sleep(0.05)
