@@ -8,7 +8,9 @@ Each suite's ``InRelease`` is fetched once per run through the package proxy and
 with gpgv against the source's key; only the signed text is trusted. The ``Packages``
 files it lists are fetched (by hash where the archive offers it), checked against their
 SHA256 and parsed once: the parsed index is kept under its hash, so a run where nothing
-changed reads three small files and some JSON. As apt does with default pins, the
+changed reads three small files and some JSON. As apt does, a suite whose Release lists
+``all`` among its Architectures has its ``binary-all`` Packages read too (unless it says
+``No-Support-for-Architecture-all: Packages``). As apt does with default pins, the
 candidate is the highest version any source offers; suites marked ``NotAutomatic``
 without ``ButAutomaticUpgrades`` (backports) never provide one.
 """
@@ -170,12 +172,41 @@ class IndexReader(object):
             raise SourceError("%s: its InRelease lists no SHA256 sums" % label)
         return fields
 
+    def architectures(self, fields):
+        """The architectures whose Packages files apt reads from a suite, as apt picks them: the host's,
+        and ``all`` when the Release lists it among its Architectures, unless it says
+        ``No-Support-for-Architecture-all: Packages`` (Debian's: its Architecture: all packages are in each
+        architecture's Packages too). Many other repositories keep them only in binary-all/Packages."""
+        listed = fields.get("Architectures", "").split()
+        if "all" in listed and fields.get("No-Support-for-Architecture-all", "").strip() != "Packages":
+            return [self.arch, "all"]
+        return [self.arch]
+
     def _packages(self, source, suite, fields, component):
+        """{package: highest version} of one component, over its Packages files of every architecture."""
+        found, versions = False, {}
+        for arch in self.architectures(fields):
+            index = self._packages_of(source, suite, fields, component, arch)
+            if index is None:
+                continue
+            found = True
+            for name, version in index.items():
+                if name not in versions or compare(version, versions[name]) > 0:
+                    versions[name] = version
+        if not found:
+            raise SourceError("%s: has no component %s for %s (its InRelease lists no %s)"
+                              % (source.label(suite), component, " or ".join(self.architectures(fields)),
+                                 " or ".join("%s/binary-%s/Packages" % (component, arch)
+                                             for arch in self.architectures(fields))))
+        return versions
+
+    def _packages_of(self, source, suite, fields, component, arch):
+        """{package: highest version} of one Packages file, None when the Release lists none."""
         label = source.label(suite)
         files = release_files(fields)
         base = "%s/dists/%s" % (source.uri, suite)
         for extension, decompress in COMPRESSIONS:
-            path = "%s/binary-%s/Packages%s" % (component, self.arch, extension)
+            path = "%s/binary-%s/Packages%s" % (component, arch, extension)
             if path not in files:
                 continue
             sha256, _size = files[path]
@@ -187,7 +218,7 @@ class IndexReader(object):
                 pass
             url = base + "/" + path
             if fields.get("Acquire-By-Hash", "").lower() == "yes":
-                url = "%s/%s/binary-%s/by-hash/SHA256/%s" % (base, component, self.arch, sha256)
+                url = "%s/%s/binary-%s/by-hash/SHA256/%s" % (base, component, arch, sha256)
             data = self._get(url, label, path)
             if hashlib.sha256(data).hexdigest() != sha256:
                 raise SourceError("%s: %s does not match the SHA256 its InRelease gives (a mirror in sync?)"
@@ -195,8 +226,7 @@ class IndexReader(object):
             versions = parse_packages(decompress(data).decode("utf-8", "replace"))
             self._keep(cached, versions)
             return versions
-        raise SourceError("%s: has no component %s for %s (its InRelease lists no %s/binary-%s/Packages)"
-                          % (label, component, self.arch, component, self.arch))
+        return None
 
     def _keep(self, path, versions):
         # Suites are read in parallel threads: two may create the directory at once.

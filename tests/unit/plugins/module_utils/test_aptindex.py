@@ -57,8 +57,8 @@ def archive(suite_files, by_hash=False, extra=""):
         urls[base + "InRelease"] = b"SIGNED\n" + release(files, extra).encode()
         for path, data in files.items():
             if by_hash:
-                component = path.split("/")[0]
-                urls[base + "%s/binary-amd64/by-hash/SHA256/%s" % (component, hashlib.sha256(data).hexdigest())] = data
+                directory = path.rsplit("/", 1)[0]
+                urls[base + "%s/by-hash/SHA256/%s" % (directory, hashlib.sha256(data).hexdigest())] = data
             else:
                 urls[base + path] = data
     return Archive(urls)
@@ -106,6 +106,35 @@ def test_bad_sources_name_the_source(tmp_path):
         reader(corrupt, tmp_path).read()
     with pytest.raises(SourceError, match="has no component main for amd64"):
         reader(archive({"trixie": {"contrib/binary-amd64/Packages": b""}}), tmp_path).read()
+
+
+def test_architecture_all_packages_in_binary_all_are_candidates(tmp_path):
+    # Many repositories (not Debian's) keep Architecture: all packages only in binary-all/Packages; apt reads
+    # it when the Release lists "all" among its Architectures, and so does the update check.
+    only_all = archive({"tcib": {"main/binary-all/Packages": b"Package: probe\nVersion: 1.1-1\n"}},
+                       extra="Architectures: amd64 all")
+    assert reader(only_all, tmp_path, ["tcib"]).read()["candidates"] == {"probe": "1.1-1"}
+    # An empty binary-amd64 beside it hid the update (no error, no candidate): both are read, the highest wins.
+    both = archive({"tcib": {"main/binary-amd64/Packages": b"Package: tool\nVersion: 2\n\nPackage: probe\nVersion: 1\n",
+                             "main/binary-all/Packages.xz": lzma.compress(b"Package: probe\nVersion: 1.1-1\n")}},
+                   by_hash=True, extra="Acquire-By-Hash: yes\nArchitectures: amd64 all")
+    assert reader(both, tmp_path, ["tcib"]).read()["candidates"] == {"tool": "2", "probe": "1.1-1"}
+    assert any("/main/binary-all/by-hash/SHA256/" in url for url in both.fetched)
+
+
+def test_binary_all_is_not_read_where_apt_does_not_read_it(tmp_path):
+    # Debian's archive: binary-all exists, but its packages are in each architecture's Packages too.
+    files = {"main/binary-amd64/Packages": b"Package: a\nVersion: 1\n",
+             "main/binary-all/Packages": b"Package: a\nVersion: 2\n"}
+    debian = archive({"trixie": files}, extra="Architectures: all amd64\nNo-Support-for-Architecture-all: Packages")
+    assert reader(debian, tmp_path).read()["candidates"] == {"a": "1"}
+    assert not any("binary-all" in url for url in debian.fetched)
+    # A Release that does not list "all": only the host's architecture.
+    assert reader(archive({"trixie": files}, extra="Architectures: amd64"), tmp_path).read()["candidates"] == {"a": "1"}
+    with pytest.raises(SourceError, match=r"has no component main for amd64 or all \(its InRelease lists no "
+                                          r"main/binary-amd64/Packages or main/binary-all/Packages\)"):
+        reader(archive({"trixie": {"contrib/binary-all/Packages": b""}}, extra="Architectures: amd64 all"),
+               tmp_path).read()
 
 
 def test_unreachable_source(tmp_path):
