@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover
     class HTTPError(URLError):
         pass
 
+from ansible_collections.tcib.images.plugins.module_utils.aptproxy import origin
 from ansible_collections.tcib.images.plugins.module_utils.aptsources import SourceError, fingerprint
 from ansible_collections.tcib.images.plugins.module_utils.debversion import compare
 
@@ -109,7 +110,7 @@ class Fetcher(object):
     def get(self, url):
         parts = urlsplit(url)
         if self.proxy is not None and parts.scheme == "http":
-            with open(self.proxy.fetch(url, parts.hostname, parts.path), "rb") as handle:
+            with open(self.proxy.fetch(url, origin(parts), parts.path), "rb") as handle:
                 return handle.read()
         response = self.opener.open(url, timeout=self.timeout)
         return response.read()
