@@ -135,10 +135,21 @@ def verify(run, inrelease, key, label, gpgv="gpgv", keyring=DEBIAN_KEYRING):
             os.unlink(os.path.join(directory, name))
         os.rmdir(directory)
     if rc != 0:
-        why = (err or "").strip().splitlines()
-        raise SourceError("%s: InRelease is not signed by %s (gpgv: %s)" % (
-            label, "its signed_by key" if key else "Debian's archive keyring", why[-1] if why else rc))
+        raise SourceError("%s: InRelease is not signed by %s (%s)" % (
+            label, "its signed_by key" if key else "Debian's archive keyring", gpgv_failure(err, rc)))
     return out
+
+
+def gpgv_failure(err, rc):
+    """``gpgv: Can't check signature: No public key``, after the key that made the signature when gpgv names it
+    (what to ask the repository's owner for)."""
+    lines = [line.strip() for line in (err or "").splitlines() if line.strip()]
+    lines = [line[len("gpgv:"):].strip() if line.startswith("gpgv:") else line for line in lines]
+    why = "gpgv: %s" % (lines[-1] if lines else "exit code %s" % rc)
+    for line in lines:
+        if line.startswith("using ") and " key " in line:
+            return "it is signed with %s; %s" % (line[len("using "):], why)
+    return why
 
 
 class IndexReader(object):

@@ -80,6 +80,8 @@ class Keyring(object):
              "default", "sign", "never"], env=self.env)
         self.public = directory / ("%s.asc" % name)
         self.public.write_text(run(["gpg", "--armor", "--export"], env=self.env))
+        listing = run(["gpg", "--with-colons", "--fingerprint"], env=self.env).splitlines()
+        self.fingerprint = [line.split(":")[9] for line in listing if line.startswith("fpr:")][0]
 
     def clearsign(self, source, target):
         run(["gpg", "--batch", "--yes", "--clearsign", "--output", str(target), str(source)], env=self.env)
@@ -207,8 +209,8 @@ def apt(tmp_path_factory):
     server = Server(www)
     for repository in (good, unsigned):
         repository.url = "http://127.0.0.1:%d/%s/%s" % (server.port, run_path, repository.root.name)
-    yield {"good": good, "unsigned": unsigned, "key": keyring.public, "stranger": stranger.public,
-           "server": server}
+    yield {"good": good, "unsigned": unsigned, "key": keyring.public, "fingerprint": keyring.fingerprint,
+           "stranger": stranger.public, "server": server}
     server.stop()
     keyring.close()
     stranger.close()
@@ -429,10 +431,13 @@ def bad_source_leftovers():
 @pytest.mark.parametrize("case", ["wrong key", "unreachable", "unsigned"])
 def test_bad_source_fails_before_anything_is_built_naming_it(apt, case, tmp_path):
     good, unsigned = apt["good"], apt["unsigned"]
+    also = ""
     if case == "wrong key":
         repository = good.setting("wrongkey", apt["stranger"])
-        expected = "apt source 'wrongkey' (%s %s): InRelease is not signed by its signed_by key (gpgv: " % (
-            good.url, SUITE)
+        # It names the key that signed it, which the user can then ask for.
+        expected = "apt source 'wrongkey' (%s %s): InRelease is not signed by its signed_by key (it is signed " \
+            "with " % (good.url, SUITE)
+        also = " key %s; gpgv: Can't check signature: No public key)" % apt["fingerprint"]
     elif case == "unreachable":
         repository = dict(good.setting("gone", apt["key"]), uris="http://127.0.0.1:%d/debian" % closed_port())
         expected = "apt source 'gone' (%s %s): unreachable: cannot fetch %s/dists/%s/InRelease" % (
@@ -449,7 +454,7 @@ def test_bad_source_fails_before_anything_is_built_naming_it(apt, case, tmp_path
         timeout=600)
     text = flat(result.stdout + result.stderr)
     assert result.returncode != 0, text[-3000:]
-    assert expected in text, text[-3000:]
+    assert expected in text and also in text, text[-3000:]
     assert "Traceback" not in text
     assert not (tmp_path / "work" / "summary.json").exists()
     assert not bad_source_leftovers()

@@ -96,7 +96,8 @@ def test_not_automatic_suites_give_no_candidates(tmp_path):
 def test_bad_sources_name_the_source(tmp_path):
     unsigned = archive({"trixie": {"main/binary-amd64/Packages": b""}})
     unsigned.urls["http://mirror/debian/dists/trixie/InRelease"] = b"Origin: x\n"
-    with pytest.raises(SourceError, match=r"apt source 'debian' \(http://mirror/debian trixie\): InRelease is not signed"):
+    with pytest.raises(SourceError, match=r"apt source 'debian' \(http://mirror/debian trixie\): InRelease is not signed "
+                                          r"by Debian's archive keyring \(gpgv: Can't check signature: No public key\)$"):
         reader(unsigned, tmp_path).read()
     with pytest.raises(SourceError, match="cannot fetch .*/dists/sid/InRelease: 404 Not Found"):
         reader(archive({}), tmp_path, ["sid"]).read()
@@ -135,6 +136,16 @@ def test_binary_all_is_not_read_where_apt_does_not_read_it(tmp_path):
                                           r"main/binary-amd64/Packages or main/binary-all/Packages\)"):
         reader(archive({"trixie": {"contrib/binary-all/Packages": b""}}, extra="Architectures: amd64 all"),
                tmp_path).read()
+
+
+def test_a_signature_of_another_key_names_that_key():
+    err = ("gpgv: Signature made Thu Dec  3 06:15:22 2026 UTC\n"
+           "gpgv:                using RSA key 192E986536E5D1865D1169EB88B36B4B640A3B34\n"
+           "gpgv: Can't check signature: No public key\n")
+    assert aptindex.gpgv_failure(err, 2) == ("it is signed with RSA key 192E986536E5D1865D1169EB88B36B4B640A3B34; "
+                                             "gpgv: Can't check signature: No public key")
+    assert aptindex.gpgv_failure("gpgv: no signature found\n", 2) == "gpgv: no signature found"
+    assert aptindex.gpgv_failure("", 2) == "gpgv: exit code 2"
 
 
 def test_unreachable_source(tmp_path):
