@@ -5,8 +5,9 @@
 would install today (its candidate).
 
 Each suite's ``InRelease`` is fetched once per run through the package proxy and verified
-with gpgv against the source's key; only the signed text is trusted. The ``Packages``
-files it lists are fetched (by hash where the archive offers it), checked against their
+with gpgv against the source's key; only the signed text is trusted. A suite without one is
+read, as apt reads it, from its ``Release`` and that file's detached signature
+``Release.gpg``. The ``Packages`` files it lists are fetched (by hash where the archive offers it), checked against their
 SHA256 and parsed once: the parsed index is kept under its hash, so a run where nothing
 changed reads three small files and some JSON. As apt does, a suite whose Release lists
 ``all`` among its Architectures has its ``binary-all`` Packages read too (unless it says
@@ -116,28 +117,48 @@ class Fetcher(object):
         return response.read()
 
 
-def verify(run, inrelease, key, label, gpgv="gpgv", keyring=DEBIAN_KEYRING):
-    """The signed text of an InRelease file; raises SourceError when the signature does not verify."""
+def _gpgv(run, files, arguments, key, label, gpgv, keyring):
+    """(rc, out, err) of gpgv on ``files`` ({name: bytes}, written to a temporary directory; ``arguments``
+    name them), with the source's key, or the keyring when it has none."""
     directory = tempfile.mkdtemp(prefix="tcib-gpgv-")
     try:
         if key:
             keyring = os.path.join(directory, "key.gpg")
             with open(keyring, "wb") as handle:
                 handle.write(key)
-        signed = os.path.join(directory, "InRelease")
-        with open(signed, "wb") as handle:
-            handle.write(inrelease)
-        rc, out, err = run([gpgv, "--quiet", "--keyring", keyring, "--output", "-", signed])
+        for name, data in files.items():
+            with open(os.path.join(directory, name), "wb") as handle:
+                handle.write(data)
+        paths = [os.path.join(directory, argument) if argument in files else argument for argument in arguments]
+        return run([gpgv, "--quiet", "--keyring", keyring] + paths)
     except OSError as exc:
         raise SourceError("%s: cannot run gpgv to check its signature: %s" % (label, exc))
     finally:
         for name in os.listdir(directory):
             os.unlink(os.path.join(directory, name))
         os.rmdir(directory)
+
+
+def _signer(key):
+    return "its signed_by key" if key else "Debian's archive keyring"
+
+
+def verify(run, inrelease, key, label, gpgv="gpgv", keyring=DEBIAN_KEYRING):
+    """The signed text of an InRelease file; raises SourceError when the signature does not verify."""
+    rc, out, err = _gpgv(run, {"InRelease": inrelease}, ["--output", "-", "InRelease"], key, label, gpgv, keyring)
     if rc != 0:
-        raise SourceError("%s: InRelease is not signed by %s (%s)" % (
-            label, "its signed_by key" if key else "Debian's archive keyring", gpgv_failure(err, rc)))
+        raise SourceError("%s: InRelease is not signed by %s (%s)" % (label, _signer(key), gpgv_failure(err, rc)))
     return out
+
+
+def verify_detached(run, release, signature, key, label, gpgv="gpgv", keyring=DEBIAN_KEYRING):
+    """The text of a Release file whose detached signature (Release.gpg) verifies; raises SourceError else."""
+    rc, _out, err = _gpgv(run, {"Release": release, "Release.gpg": signature}, ["Release.gpg", "Release"], key,
+                          label, gpgv, keyring)
+    if rc != 0:
+        raise SourceError("%s: Release.gpg is not a signature of its Release by %s (%s)" % (
+            label, _signer(key), gpgv_failure(err, rc)))
+    return release.decode("utf-8", "replace")
 
 
 def gpgv_failure(err, rc):
@@ -165,24 +186,48 @@ class IndexReader(object):
         self.keyring = keyring
         self.lock = threading.Lock()
 
-    def _get(self, url, label, what):
+    def _get(self, url, label):
         try:
             return self.fetcher.get(url)
         except HTTPError as exc:
-            hint = " (an unsigned repository, or a wrong suite?)" if what == "InRelease" else ""
-            raise SourceError("%s: cannot fetch %s: %s %s%s" % (label, url, exc.code, exc.reason, hint))
+            raise SourceError("%s: cannot fetch %s: %s %s" % (label, url, exc.code, exc.reason))
         except (URLError, OSError) as exc:
             raise SourceError("%s: unreachable: cannot fetch %s: %s" % (label, url, getattr(exc, "reason", exc)))
 
     def release(self, source, suite):
-        """The verified Release fields of one suite."""
+        """The verified Release fields of one suite: from its InRelease or, as apt falls back to them where
+        there is none, from its Release and the detached signature Release.gpg (older repositories)."""
         label = source.label(suite)
         base = "%s/dists/%s" % (source.uri, suite)
-        text = verify(self.run, self._get(base + "/InRelease", label, "InRelease"), source.key, label, self.gpgv, self.keyring)
+        try:
+            inrelease = self.fetcher.get(base + "/InRelease")
+        except HTTPError as exc:
+            if exc.code != 404:
+                raise SourceError("%s: cannot fetch %s/InRelease: %s %s" % (label, base, exc.code, exc.reason))
+            text, name = self._detached(source, suite, base, exc), "Release"
+        except (URLError, OSError) as exc:
+            raise SourceError("%s: unreachable: cannot fetch %s/InRelease: %s" % (
+                label, base, getattr(exc, "reason", exc)))
+        else:
+            text, name = verify(self.run, inrelease, source.key, label, self.gpgv, self.keyring), "InRelease"
         fields = parse_fields(text)
         if "SHA256" not in fields:
-            raise SourceError("%s: its InRelease lists no SHA256 sums" % label)
+            raise SourceError("%s: its %s lists no SHA256 sums" % (label, name))
         return fields
+
+    def _detached(self, source, suite, base, missing):
+        label = source.label(suite)
+        try:
+            signature = self.fetcher.get(base + "/Release.gpg")
+        except HTTPError as exc:
+            raise SourceError("%s: cannot fetch %s/InRelease: %s %s, nor %s/Release.gpg: %s %s (an unsigned "
+                              "repository, or a wrong suite?)" % (label, base, missing.code, missing.reason, base,
+                                                                  exc.code, exc.reason))
+        except (URLError, OSError) as exc:
+            raise SourceError("%s: unreachable: cannot fetch %s/Release.gpg: %s" % (
+                label, base, getattr(exc, "reason", exc)))
+        release = self._get(base + "/Release", label)
+        return verify_detached(self.run, release, signature, source.key, label, self.gpgv, self.keyring)
 
     def architectures(self, fields):
         """The architectures whose Packages files apt reads from a suite, as apt picks them: the host's,
@@ -231,7 +276,7 @@ class IndexReader(object):
             url = base + "/" + path
             if fields.get("Acquire-By-Hash", "").lower() == "yes":
                 url = "%s/%s/binary-%s/by-hash/SHA256/%s" % (base, component, arch, sha256)
-            data = self._get(url, label, path)
+            data = self._get(url, label)
             if hashlib.sha256(data).hexdigest() != sha256:
                 raise SourceError("%s: %s does not match the SHA256 its InRelease gives (a mirror in sync?)"
                                   % (label, url))

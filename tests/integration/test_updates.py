@@ -83,8 +83,13 @@ class Keyring(object):
         listing = run(["gpg", "--with-colons", "--fingerprint"], env=self.env).splitlines()
         self.fingerprint = [line.split(":")[9] for line in listing if line.startswith("fpr:")][0]
 
-    def clearsign(self, source, target):
-        run(["gpg", "--batch", "--yes", "--clearsign", "--output", str(target), str(source)], env=self.env)
+    def sign(self, release, detached=False):
+        """InRelease beside a Release, or its detached signature Release.gpg (as older repositories have)."""
+        if detached:
+            target, how = release.with_name("Release.gpg"), "--detach-sign"
+        else:
+            target, how = release.with_name("InRelease"), "--clearsign"
+        run(["gpg", "--batch", "--yes", "--armor", how, "--output", str(target), str(release)], env=self.env)
 
     def close(self):
         # gpg started an agent for this home: it goes with it.
@@ -98,10 +103,11 @@ class Repository(object):
     ``all``; the host architecture's Packages is empty), as apt reads many repositories that are not
     Debian's; else they are in the host architecture's Packages, as in Debian's archive."""
 
-    def __init__(self, root, keyring=None, binary_all=False):
+    def __init__(self, root, keyring=None, binary_all=False, detached=False):
         self.root = root
         self.keyring = keyring
         self.binary_all = binary_all
+        self.detached = detached
         self.arch = run(["dpkg", "--print-architecture"]).strip()
         self.url = None
         (root / "pool" / "main").mkdir(parents=True)
@@ -147,7 +153,7 @@ class Repository(object):
                        "release", "."], cwd=dists)
         (dists / "Release").write_text(release)
         if self.keyring:
-            self.keyring.clearsign(dists / "Release", dists / "InRelease")
+            self.keyring.sign(dists / "Release", self.detached)
 
     def setting(self, name, signed_by):
         return {"name": name, "uris": self.url, "suites": [SUITE], "components": ["main"],
@@ -203,13 +209,15 @@ def apt(tmp_path_factory):
     run_path = uuid.uuid4().hex[:12]
     good = Repository(www / run_path / "good", keyring, binary_all=True)
     unsigned = Repository(www / run_path / "unsigned")
+    detached = Repository(www / run_path / "detached", keyring, detached=True)
     good.publish("tcib-probe", "1.0-1")
     good.publish("tcib-rootprobe", "1.0-1")
     unsigned.publish("tcib-probe", "1.0-1")
+    detached.publish("tcib-probe", "1.0-1")
     server = Server(www)
-    for repository in (good, unsigned):
+    for repository in (good, unsigned, detached):
         repository.url = "http://127.0.0.1:%d/%s/%s" % (server.port, run_path, repository.root.name)
-    yield {"good": good, "unsigned": unsigned, "key": keyring.public, "fingerprint": keyring.fingerprint,
+    yield {"good": good, "unsigned": unsigned, "detached": detached, "key": keyring.public, "fingerprint": keyring.fingerprint,
            "stranger": stranger.public, "server": server}
     server.stop()
     keyring.close()
@@ -446,6 +454,8 @@ def test_bad_source_fails_before_anything_is_built_naming_it(apt, case, tmp_path
         repository = unsigned.setting("unsigned", apt["key"])
         expected = "apt source 'unsigned' (%s %s): cannot fetch %s/dists/%s/InRelease: 404" % (
             unsigned.url, SUITE, unsigned.url, SUITE)
+        also = "nor %s/dists/%s/Release.gpg: 404 File not found (an unsigned repository, or a wrong suite?)" % (
+            unsigned.url, SUITE)
     assert not bad_source_leftovers()
     result = ansible_playbook(
         REPO / "build.yml", "service=memcached", "work_dir=%s" % (tmp_path / "work"),
@@ -457,4 +467,20 @@ def test_bad_source_fails_before_anything_is_built_naming_it(apt, case, tmp_path
     assert expected in text and also in text, text[-3000:]
     assert "Traceback" not in text
     assert not (tmp_path / "work" / "summary.json").exists()
+    assert not bad_source_leftovers()
+
+
+def test_a_repository_signed_by_release_gpg_alone_is_read(apt, tmp_path):
+    """No InRelease, a Release signed by Release.gpg: apt reads such a repository, and so does the check."""
+    detached = apt["detached"]
+    work_dir = tmp_path / "work"
+    result = ansible_playbook(
+        REPO / "build.yml", "service=memcached", "work_dir=%s" % work_dir, "image_namespace=%s" % BAD_NAMESPACE,
+        "prefix=%s" % BAD_PREFIX, "base_image=localhost/%s/debian:trixie" % BAD_NAMESPACE,
+        {"apt_repositories": [detached.setting("detached", apt["key"])]}, check=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+    index = json.loads((work_dir / "package-index.json").read_text())
+    assert {"source": "detached", "suite": SUITE} in [
+        {"source": item["source"], "suite": item["suite"]} for item in index["releases"]]
+    assert index["candidates"]["tcib-probe"] == "1.0-1"
     assert not bad_source_leftovers()

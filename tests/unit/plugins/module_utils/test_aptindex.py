@@ -45,9 +45,19 @@ class Archive(object):
     def run(self, argv):
         with open(argv[-1], "rb") as handle:
             data = handle.read()
+        if "--output" not in argv:
+            # A detached signature (Release.gpg, then Release): good when it is DETACHED and the data's hash.
+            with open(argv[-2], "rb") as handle:
+                if handle.read() == detached(data):
+                    return 0, "", ""
+            return 1, "", "gpgv: BAD signature from \"someone else\""
         if not data.startswith(b"SIGNED\n"):
             return 2, "", "gpgv: Can't check signature: No public key"
         return 0, data[len(b"SIGNED\n"):].decode(), ""
+
+
+def detached(data):
+    return b"DETACHED " + hashlib.sha256(data).hexdigest().encode()
 
 
 def archive(suite_files, by_hash=False, extra=""):
@@ -136,6 +146,38 @@ def test_binary_all_is_not_read_where_apt_does_not_read_it(tmp_path):
                                           r"main/binary-amd64/Packages or main/binary-all/Packages\)"):
         reader(archive({"trixie": {"contrib/binary-all/Packages": b""}}, extra="Architectures: amd64 all"),
                tmp_path).read()
+
+
+def test_release_with_a_detached_signature_where_there_is_no_inrelease(tmp_path):
+    # Older repositories have no InRelease: apt reads their Release, signed by Release.gpg, and so does this.
+    fake = archive({"tcib": {"main/binary-amd64/Packages": b"Package: a\nVersion: 2\n"}})
+    base = "http://mirror/debian/dists/tcib/"
+    text = fake.urls.pop(base + "InRelease")[len(b"SIGNED\n"):]
+    fake.urls[base + "Release"], fake.urls[base + "Release.gpg"] = text, detached(text)
+    assert reader(fake, tmp_path, ["tcib"]).read()["candidates"] == {"a": "2"}
+    # A signature of something else, or by another key, is refused naming the source.
+    fake.urls[base + "Release.gpg"] = detached(b"another Release")
+    with pytest.raises(SourceError, match=r"apt source 'debian' \(http://mirror/debian tcib\): Release.gpg is not a "
+                                          r"signature of its Release by Debian's archive keyring \(gpgv: BAD"):
+        reader(fake, tmp_path, ["tcib"]).read()
+    # Neither InRelease nor Release.gpg: unsigned.
+    del fake.urls[base + "Release.gpg"]
+    with pytest.raises(SourceError) as caught:
+        reader(fake, tmp_path, ["tcib"]).read()
+    assert str(caught.value) == (
+        "apt source 'debian' (http://mirror/debian tcib): cannot fetch %sInRelease: 404 Not Found, nor "
+        "%sRelease.gpg: 404 Not Found (an unsigned repository, or a wrong suite?)" % (base, base))
+
+
+def test_an_inrelease_the_server_fails_to_give_is_not_replaced_by_release_gpg(tmp_path):
+    class Failing(Archive):
+        def get(self, url):
+            self.fetched.append(url)
+            raise aptindex.HTTPError(url, 500, "Internal Server Error", {}, None)
+    fake = Failing({})
+    with pytest.raises(SourceError, match=r"cannot fetch http://mirror/debian/dists/trixie/InRelease: 500 Internal"):
+        reader(fake, tmp_path).read()
+    assert fake.fetched == ["http://mirror/debian/dists/trixie/InRelease"]
 
 
 def test_a_signature_of_another_key_names_that_key():
