@@ -323,6 +323,7 @@ def test_updates_rebuild_exactly_what_holds_the_package(apt, namespace, tmp_path
     # 1. Everything is built: the root image from the mirror and the repository, then the chain.
     result = build("first")
     assert_ok(result)
+    assert "%s built: not built yet" % ROOT in result.text
     assert result.statuses == dict((name, "built") for name in CHAIN), result.stdout[-3000:]
     assert in_image(LEAF, "cat", "/usr/share/tcib-probe/version").strip() == "1.0-1"
     assert in_image(LEAF, "cat", "/usr/share/tcib-rootprobe/version").strip() == "1.0-1"
@@ -387,6 +388,7 @@ def test_updates_rebuild_exactly_what_holds_the_package(apt, namespace, tmp_path
     # Their inputs digest holds their parent's image id.
     assert dict((name, result.images[name]["reason"]) for name in CHAIN) == dict(
         (name, "inputs changed") for name in CHAIN)
+    assert "%s built: updates: tcib-rootprobe 1.0-1 -> 2.0-1" % ROOT in result.text
     index = json.loads((work_dir / "package-index.json").read_text())
     assert index["root"]["image"] == ROOT
     assert index["root"]["pending_updates"] == [
