@@ -15,7 +15,10 @@ Publishing a new version of a package then rebuilds exactly what holds it, and i
 5. with the repository down, ``check_updates=false`` still runs (offline) and finds everything up to date,
    while the default check fails naming the source.
 
-Sources that are wrongly signed, unreachable or unsigned fail before anything is built, naming the source.
+Sources that are wrongly signed, unreachable or unsigned fail before anything is built, naming the source;
+one signed by a detached Release.gpg (no InRelease) is read, as apt reads it. The packages of the signed
+repository are Architecture: all and listed in its binary-all Packages only, as apt reads many repositories
+that are not Debian's (Debian's own layout is read by every run).
 
 Debian's own sources are read too: an update Debian publishes for a package of the root image while the
 test runs (a few minutes) rebuilds more than the test expects, and fails it.
