@@ -43,7 +43,10 @@ sanity: venv
 	command -v shellcheck >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck; }
 	tests/sanity.sh
 
+# tests/integration/test_updates.py makes, signs and serves a real apt repository.
 integration: venv
+	command -v apt-ftparchive >/dev/null && command -v gpg >/dev/null || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends apt-utils gnupg; }
 	$(PY) -m pytest -q -x tests/integration
 
 smoke: venv ## Build the CI subset, then smoke-test it (SMOKE_IMAGES=all checks every built image)

@@ -5,10 +5,13 @@
 would install today (its candidate).
 
 Each suite's ``InRelease`` is fetched once per run through the package proxy and verified
-with gpgv against the source's key; only the signed text is trusted. The ``Packages``
-files it lists are fetched (by hash where the archive offers it), checked against their
+with gpgv against the source's key; only the signed text is trusted. A suite without one is
+read, as apt reads it, from its ``Release`` and that file's detached signature
+``Release.gpg``. The ``Packages`` files it lists are fetched (by hash where the archive offers it), checked against their
 SHA256 and parsed once: the parsed index is kept under its hash, so a run where nothing
-changed reads three small files and some JSON. As apt does with default pins, the
+changed reads three small files and some JSON. As apt does, a suite whose Release lists
+``all`` among its Architectures has its ``binary-all`` Packages read too (unless it says
+``No-Support-for-Architecture-all: Packages``). As apt does with default pins, the
 candidate is the highest version any source offers; suites marked ``NotAutomatic``
 without ``ButAutomaticUpgrades`` (backports) never provide one.
 """
@@ -39,6 +42,7 @@ except ImportError:  # pragma: no cover
     class HTTPError(URLError):
         pass
 
+from ansible_collections.tcib.images.plugins.module_utils.aptproxy import origin
 from ansible_collections.tcib.images.plugins.module_utils.aptsources import SourceError, fingerprint
 from ansible_collections.tcib.images.plugins.module_utils.debversion import compare
 
@@ -107,35 +111,66 @@ class Fetcher(object):
     def get(self, url):
         parts = urlsplit(url)
         if self.proxy is not None and parts.scheme == "http":
-            with open(self.proxy.fetch(url, parts.hostname, parts.path), "rb") as handle:
+            with open(self.proxy.fetch(url, origin(parts), parts.path), "rb") as handle:
                 return handle.read()
         response = self.opener.open(url, timeout=self.timeout)
         return response.read()
 
 
-def verify(run, inrelease, key, label, gpgv="gpgv", keyring=DEBIAN_KEYRING):
-    """The signed text of an InRelease file; raises SourceError when the signature does not verify."""
+def _gpgv(run, files, arguments, key, label, gpgv, keyring):
+    """(rc, out, err) of gpgv on ``files`` ({name: bytes}, written to a temporary directory; ``arguments``
+    name them), with the source's key, or the keyring when it has none."""
     directory = tempfile.mkdtemp(prefix="tcib-gpgv-")
     try:
         if key:
             keyring = os.path.join(directory, "key.gpg")
             with open(keyring, "wb") as handle:
                 handle.write(key)
-        signed = os.path.join(directory, "InRelease")
-        with open(signed, "wb") as handle:
-            handle.write(inrelease)
-        rc, out, err = run([gpgv, "--quiet", "--keyring", keyring, "--output", "-", signed])
+        for name, data in files.items():
+            with open(os.path.join(directory, name), "wb") as handle:
+                handle.write(data)
+        paths = [os.path.join(directory, argument) if argument in files else argument for argument in arguments]
+        return run([gpgv, "--quiet", "--keyring", keyring] + paths)
     except OSError as exc:
         raise SourceError("%s: cannot run gpgv to check its signature: %s" % (label, exc))
     finally:
         for name in os.listdir(directory):
             os.unlink(os.path.join(directory, name))
         os.rmdir(directory)
+
+
+def _signer(key):
+    return "its signed_by key" if key else "Debian's archive keyring"
+
+
+def verify(run, inrelease, key, label, gpgv="gpgv", keyring=DEBIAN_KEYRING):
+    """The signed text of an InRelease file; raises SourceError when the signature does not verify."""
+    rc, out, err = _gpgv(run, {"InRelease": inrelease}, ["--output", "-", "InRelease"], key, label, gpgv, keyring)
     if rc != 0:
-        why = (err or "").strip().splitlines()
-        raise SourceError("%s: InRelease is not signed by %s (gpgv: %s)" % (
-            label, "its signed_by key" if key else "Debian's archive keyring", why[-1] if why else rc))
+        raise SourceError("%s: InRelease is not signed by %s (%s)" % (label, _signer(key), gpgv_failure(err, rc)))
     return out
+
+
+def verify_detached(run, release, signature, key, label, gpgv="gpgv", keyring=DEBIAN_KEYRING):
+    """The text of a Release file whose detached signature (Release.gpg) verifies; raises SourceError else."""
+    rc, _out, err = _gpgv(run, {"Release": release, "Release.gpg": signature}, ["Release.gpg", "Release"], key,
+                          label, gpgv, keyring)
+    if rc != 0:
+        raise SourceError("%s: Release.gpg is not a signature of its Release by %s (%s)" % (
+            label, _signer(key), gpgv_failure(err, rc)))
+    return release.decode("utf-8", "replace")
+
+
+def gpgv_failure(err, rc):
+    """``gpgv: Can't check signature: No public key``, after the key that made the signature when gpgv names it
+    (what to ask the repository's owner for)."""
+    lines = [line.strip() for line in (err or "").splitlines() if line.strip()]
+    lines = [line[len("gpgv:"):].strip() if line.startswith("gpgv:") else line for line in lines]
+    why = "gpgv: %s" % (lines[-1] if lines else "exit code %s" % rc)
+    for line in lines:
+        if line.startswith("using ") and " key " in line:
+            return "it is signed with %s; %s" % (line[len("using "):], why)
+    return why
 
 
 class IndexReader(object):
@@ -151,31 +186,84 @@ class IndexReader(object):
         self.keyring = keyring
         self.lock = threading.Lock()
 
-    def _get(self, url, label, what):
+    def _get(self, url, label):
         try:
             return self.fetcher.get(url)
         except HTTPError as exc:
-            hint = " (an unsigned repository, or a wrong suite?)" if what == "InRelease" else ""
-            raise SourceError("%s: cannot fetch %s: %s %s%s" % (label, url, exc.code, exc.reason, hint))
+            raise SourceError("%s: cannot fetch %s: %s %s" % (label, url, exc.code, exc.reason))
         except (URLError, OSError) as exc:
             raise SourceError("%s: unreachable: cannot fetch %s: %s" % (label, url, getattr(exc, "reason", exc)))
 
     def release(self, source, suite):
-        """The verified Release fields of one suite."""
+        """The verified Release fields of one suite: from its InRelease or, as apt falls back to them where
+        there is none, from its Release and the detached signature Release.gpg (older repositories)."""
         label = source.label(suite)
         base = "%s/dists/%s" % (source.uri, suite)
-        text = verify(self.run, self._get(base + "/InRelease", label, "InRelease"), source.key, label, self.gpgv, self.keyring)
+        try:
+            inrelease = self.fetcher.get(base + "/InRelease")
+        except HTTPError as exc:
+            if exc.code != 404:
+                raise SourceError("%s: cannot fetch %s/InRelease: %s %s" % (label, base, exc.code, exc.reason))
+            text, name = self._detached(source, suite, base, exc), "Release"
+        except (URLError, OSError) as exc:
+            raise SourceError("%s: unreachable: cannot fetch %s/InRelease: %s" % (
+                label, base, getattr(exc, "reason", exc)))
+        else:
+            text, name = verify(self.run, inrelease, source.key, label, self.gpgv, self.keyring), "InRelease"
         fields = parse_fields(text)
         if "SHA256" not in fields:
-            raise SourceError("%s: its InRelease lists no SHA256 sums" % label)
+            raise SourceError("%s: its %s lists no SHA256 sums" % (label, name))
         return fields
 
+    def _detached(self, source, suite, base, missing):
+        label = source.label(suite)
+        try:
+            signature = self.fetcher.get(base + "/Release.gpg")
+        except HTTPError as exc:
+            raise SourceError("%s: cannot fetch %s/InRelease: %s %s, nor %s/Release.gpg: %s %s (an unsigned "
+                              "repository, or a wrong suite?)" % (label, base, missing.code, missing.reason, base,
+                                                                  exc.code, exc.reason))
+        except (URLError, OSError) as exc:
+            raise SourceError("%s: unreachable: cannot fetch %s/Release.gpg: %s" % (
+                label, base, getattr(exc, "reason", exc)))
+        release = self._get(base + "/Release", label)
+        return verify_detached(self.run, release, signature, source.key, label, self.gpgv, self.keyring)
+
+    def architectures(self, fields):
+        """The architectures whose Packages files apt reads from a suite, as apt picks them: the host's,
+        and ``all`` when the Release lists it among its Architectures, unless it says
+        ``No-Support-for-Architecture-all: Packages`` (Debian's: its Architecture: all packages are in each
+        architecture's Packages too). Many other repositories keep them only in binary-all/Packages."""
+        listed = fields.get("Architectures", "").split()
+        if "all" in listed and fields.get("No-Support-for-Architecture-all", "").strip() != "Packages":
+            return [self.arch, "all"]
+        return [self.arch]
+
     def _packages(self, source, suite, fields, component):
+        """{package: highest version} of one component, over its Packages files of every architecture."""
+        found, versions = False, {}
+        for arch in self.architectures(fields):
+            index = self._packages_of(source, suite, fields, component, arch)
+            if index is None:
+                continue
+            found = True
+            for name, version in index.items():
+                if name not in versions or compare(version, versions[name]) > 0:
+                    versions[name] = version
+        if not found:
+            raise SourceError("%s: has no component %s for %s (its InRelease lists no %s)"
+                              % (source.label(suite), component, " or ".join(self.architectures(fields)),
+                                 " or ".join("%s/binary-%s/Packages" % (component, arch)
+                                             for arch in self.architectures(fields))))
+        return versions
+
+    def _packages_of(self, source, suite, fields, component, arch):
+        """{package: highest version} of one Packages file, None when the Release lists none."""
         label = source.label(suite)
         files = release_files(fields)
         base = "%s/dists/%s" % (source.uri, suite)
         for extension, decompress in COMPRESSIONS:
-            path = "%s/binary-%s/Packages%s" % (component, self.arch, extension)
+            path = "%s/binary-%s/Packages%s" % (component, arch, extension)
             if path not in files:
                 continue
             sha256, _size = files[path]
@@ -187,16 +275,15 @@ class IndexReader(object):
                 pass
             url = base + "/" + path
             if fields.get("Acquire-By-Hash", "").lower() == "yes":
-                url = "%s/%s/binary-%s/by-hash/SHA256/%s" % (base, component, self.arch, sha256)
-            data = self._get(url, label, path)
+                url = "%s/%s/binary-%s/by-hash/SHA256/%s" % (base, component, arch, sha256)
+            data = self._get(url, label)
             if hashlib.sha256(data).hexdigest() != sha256:
                 raise SourceError("%s: %s does not match the SHA256 its InRelease gives (a mirror in sync?)"
                                   % (label, url))
             versions = parse_packages(decompress(data).decode("utf-8", "replace"))
             self._keep(cached, versions)
             return versions
-        raise SourceError("%s: has no component %s for %s (its InRelease lists no %s/binary-%s/Packages)"
-                          % (label, component, self.arch, component, self.arch))
+        return None
 
     def _keep(self, path, versions):
         # Suites are read in parallel threads: two may create the directory at once.

@@ -42,6 +42,15 @@ def is_immutable(path):
     return "/pool/" in path or "/by-hash/" in path
 
 
+def origin(parts):
+    """Who serves a URL (``urlsplit`` parts), as its cached files are named: the host, and the port unless
+    it is http's own (two repositories on one host, on two ports, may both have a pool/.../foo_1.0_all.deb
+    of their own). Raises ValueError for a port that is not a number."""
+    if parts.port in (None, 80):
+        return parts.hostname
+    return "%s:%d" % (parts.hostname, parts.port)
+
+
 class Stats(object):
     def __init__(self):
         self.lock = threading.Lock()
@@ -130,6 +139,7 @@ class AptProxy(object):
             return self.locks.setdefault(key, threading.Lock())
 
     def local_path(self, host, path):
+        """Where the file of ``host`` (see ``origin()``) and ``path`` is kept."""
         key = hashlib.sha256(("%s%s" % (host, path)).encode("utf-8")).hexdigest()
         if is_immutable(path):
             return os.path.join(self.cache_dir, key[:2], key)
@@ -213,10 +223,14 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.scheme != "http" or parts.hostname not in proxy.allowed_hosts:
             return self._refuse(403, "only http://%s is proxied\n" % " http://".join(sorted(proxy.allowed_hosts)))
+        try:
+            host = origin(parts)
+        except ValueError:
+            return self._refuse(400, "not a valid URL: %s\n" % self.path)
         with proxy.stats.lock:
             proxy.stats.requests += 1
         try:
-            local = proxy.fetch(self.path, parts.hostname, parts.path)
+            local = proxy.fetch(self.path, host, parts.path)
         except HTTPError as exc:
             return self._refuse(exc.code, "%s\n" % exc.reason)
         except (URLError, OSError) as exc:
@@ -232,5 +246,5 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
             shutil.copyfileobj(source, self.wfile, CHUNK)
         with proxy.stats.lock:
             proxy.stats.served_bytes += size
-            proxy.stats.sizes[parts.hostname + parts.path] = size
+            proxy.stats.sizes[host + parts.path] = size
         return None

@@ -130,7 +130,8 @@ def parse_repositories(items, read_file=None):
             raise SourceError("%s: another repository has this name" % where)
         names.add(name)
         uri = item.get("uris")
-        if not isinstance(uri, str) or urlsplit(uri).scheme not in ("http", "https") or not urlsplit(uri).hostname:
+        if not isinstance(uri, str) or urlsplit(uri).scheme not in ("http", "https") or not urlsplit(uri).hostname \
+                or not _port_is_valid(uri):
             raise SourceError("%s: uris must be one http:// or https:// URI" % where)
         suites = _words(item.get("suites"), where, "suites")
         if any(suite.endswith("/") for suite in suites):
@@ -150,6 +151,15 @@ def parse_repositories(items, read_file=None):
             raise SourceError("%s: signed_by: %s is empty" % (where, key_file))
         sources.append(Source(name, uri, suites, components, key, key_file))
     return sources
+
+
+def _port_is_valid(uri):
+    """False for a port that is not a number of 0 to 65535 (http.client would fail on it with a traceback)."""
+    try:
+        urlsplit(uri).port
+    except ValueError:
+        return False
+    return True
 
 
 def _read_bytes(path):

@@ -15,8 +15,10 @@ version_added: "0.2.0"
 description:
   - Reads the C(InRelease) file of every suite of the configured apt sources (Debian's O(suite), its
     C(-updates) and C(-security), and O(repositories)) through the collection's package proxy, checks each
-    signature with gpgv, and reads the C(Packages) indices they list. A source that cannot be reached, is not
-    signed, or is signed by another key fails here, naming the source, before anything is built.
+    signature with gpgv (a suite without C(InRelease) is read from C(Release) and its detached signature
+    C(Release.gpg), as apt does), and reads the C(Packages) indices they list. A source that cannot be
+    reached, is not signed, or is signed by another key fails here, naming the source, before anything is
+    built.
   - Writes the candidates (the version apt would install of each package) to C(package-index.json) in
     O(work_dir), the input of M(tcib.images.tcib_build_graph)'s update check.
   - An image O(image) under C(localhost/) is built here with mmdebstrap when it is absent, when its sources or

@@ -50,6 +50,8 @@ def test_repository_with_its_key():
     (repo(name="Bad Name"), "apt_repositories[0] (Bad Name): name must be"),
     (repo(name="debian"), "not a name of Debian's own sources"),
     (repo(uris="ftp://x"), "uris must be one http:// or https:// URI"),
+    (repo(uris="http://127.0.0.1:abc/debian"), "apt_repositories[0] (osbpo): uris must be one http:// or https:// URI"),
+    (repo(uris="http://mirror:70000/debian"), "uris must be one http:// or https:// URI"),
     (repo(suites=[]), "suites must be a list of words, not empty"),
     (repo(suites=["trixie/"]), "suites: flat repositories"),
     (repo(components=["main;rm"]), "'main;rm' is not a suite or component name"),
