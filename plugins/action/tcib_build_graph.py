@@ -5,7 +5,8 @@
 
 A module's output reaches the user only when it ends; builds take minutes, so on a
 local connection the same code runs here and prints a line as each image starts and
-finishes. On any other connection the module runs on the host as usual.
+finishes. On any other connection, or with become or a task environment, the module runs on the host as
+usual. Both paths return the same result (``build_graph.task_result``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,8 +21,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.tcib.images.plugins.module_utils.build_graph import (
-    ARGUMENT_SPEC, changed, failed, failure_message, run_build_graph)
+from ansible_collections.tcib.images.plugins.module_utils.build_graph import ARGUMENT_SPEC, run_build_graph, task_result
 from ansible_collections.tcib.images.plugins.module_utils.report import progress_line
 
 display = Display()
@@ -48,7 +48,9 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        if self._connection.transport != "local":
+        # In-process only where it makes no difference but the live progress: a local connection, no become,
+        # no task environment (which only the module's process would get).
+        if self._connection.transport != "local" or self._play_context.become or self._task.environment:
             result.update(self._execute_module(module_name="tcib.images.tcib_build_graph",
                                                task_vars=task_vars))
             return result
@@ -65,10 +67,8 @@ class ActionModule(ActionBase):
                                                _binary("buildah"), _binary("podman"), skopeo)
         except ValueError as exc:
             raise AnsibleActionFail(str(exc))
-        display.display(summary["table"])
-        result.update(summary)
-        result["changed"] = changed(results)
-        if failed(summary):
-            result["failed"] = True
-            result["msg"] = failure_message(summary)
+        outcome = task_result(results, summary)
+        if not outcome.get("failed"):
+            display.display(summary["table"])  # a failure's message carries it, as the module's does
+        result.update(outcome)
         return result

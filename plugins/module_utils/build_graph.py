@@ -296,6 +296,14 @@ def changed(results):
                or item.get("push_status") in (push.PUSHED, push.WOULD_PUSH) for item in results)
 
 
+def task_result(results, summary):
+    """What the task returns, by either path (the module, or the action plugin on the controller)."""
+    outcome = dict(summary, changed=changed(results))
+    if failed(summary):
+        outcome.update(failed=True, msg=failure_message(summary) + "\n" + summary["table"])
+    return outcome
+
+
 def failure_message(summary):
     """Why the run failed, in a few lines: images not built, then each push that failed (by registry)."""
     lines = []

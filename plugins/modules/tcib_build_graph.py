@@ -321,8 +321,7 @@ waited_seconds:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcib.images.plugins.module_utils.build_graph import (
-    ARGUMENT_SPEC, changed, failed, failure_message, run_build_graph)
+from ansible_collections.tcib.images.plugins.module_utils.build_graph import ARGUMENT_SPEC, run_build_graph, task_result
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 
 
@@ -343,9 +342,10 @@ def main():
             skopeo=module.get_bin_path("skopeo", required=pushing) or "skopeo")
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    if failed(summary):
-        module.fail_json(msg=failure_message(summary) + "\n" + summary["table"], changed=changed(results), **summary)
-    module.exit_json(changed=changed(results), **summary)
+    outcome = task_result(results, summary)
+    if outcome.pop("failed", False):
+        module.fail_json(**outcome)
+    module.exit_json(**outcome)
 
 
 if __name__ == "__main__":

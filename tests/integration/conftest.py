@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,15 @@ def copy_base_tree(root):
     (root / "base" / "os").mkdir()
     shutil.copy(REPO / "vars" / "tcib" / "base" / "os" / "os.yaml", root / "base" / "os" / "os.yaml")
     return root
+
+
+@pytest.fixture
+def namespace():
+    """An image namespace of the test's own; its images are removed afterwards."""
+    name = "%s-%s" % (TEST_NAMESPACE, uuid.uuid4().hex[:6])
+    yield name
+    for ref in images_named("localhost/%s/" % name):
+        podman("rmi", "-f", ref, check=False)
 
 
 @pytest.fixture

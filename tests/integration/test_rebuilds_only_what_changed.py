@@ -2,11 +2,10 @@
 
 import json
 import shutil
-import uuid
 
 import pytest
 
-from conftest import REPO, TEST_NAMESPACE, ansible_playbook, images_named, podman, recap
+from conftest import REPO, ansible_playbook, images_named, podman, recap
 
 LEAF = "tcib_envs:\n  LEAF: {value}\ntcib_actions:\n  - run: echo {value} > /leaf\n"
 
@@ -21,14 +20,6 @@ def small_tree(tree):
     (broken / "broken.yaml").write_text("tcib_actions:\n  - run: tcib-install tcib-no-such-package\n")
     (broken / "broken-child" / "broken-child.yaml").write_text("tcib_user: nobody\n")
     return tree
-
-
-@pytest.fixture
-def namespace():
-    name = "%s-%s" % (TEST_NAMESPACE, uuid.uuid4().hex[:6])
-    yield name
-    for ref in images_named("localhost/%s/" % name):
-        podman("rmi", "-f", ref, check=False)
 
 
 def build(tree, work_dir, namespace, *extra, check=False):
