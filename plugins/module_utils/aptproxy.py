@@ -23,6 +23,7 @@ import threading
 import time
 
 from ansible_collections.tcib.images.plugins.module_utils import leftovers
+from ansible_collections.tcib.images.plugins.module_utils.backoff import backoff_delay, no_jitter
 
 try:  # Python 3 only; the collection's controller and build host run Python 3.
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -177,7 +178,7 @@ class AptProxy(object):
                     with self.stats.lock:
                         self.stats.retries += 1
                         self.stats.last_failure = "%s: %s" % (url, exc)
-                    self.sleep(min(self.retry_delay * 2 ** (attempt - 1), self.max_delay))
+                    self.sleep(backoff_delay(attempt, self.retry_delay, self.max_delay, no_jitter))
             with self.stats.lock:
                 self.stats.fetched_bytes += size
                 self.stats.fetches += 1

@@ -11,13 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import random
 import threading
 import time
 
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils import pkgcache, provenance, status
 from ansible_collections.tcib.images.plugins.module_utils.aptindex import describe_pending, pending_updates
+from ansible_collections.tcib.images.plugins.module_utils.backoff import backoff_delay
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
     BillOfMaterials, BuildError, BuildRequest, image_labels)
 
@@ -250,7 +250,8 @@ class ImageBuilder(object):
                         # An outage must not read as a missing package.
                         exc.result["mirror_unreachable"] = mirror_failure(tail)
                     raise
-                delay = self.options.retry_delay * (2 ** (attempt - 1)) * (1 + random.random())
+                # From retry_delay to twice it after the first attempt, doubling after each.
+                delay = backoff_delay(attempt, 2 * self.options.retry_delay)
                 self.options.sleep(delay)
             finally:
                 if cache_dir:

@@ -31,6 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.tcib.images.plugins.module_utils import status
+from ansible_collections.tcib.images.plugins.module_utils.backoff import backoff_delay
 
 PUSHED = status.PUSHED
 UP_TO_DATE = status.ALREADY_PUSHED
@@ -96,13 +97,6 @@ def is_up_to_date(remote_config_digest, image_id):
 def is_retryable(message):
     lowered = (message or "").lower()
     return not any(marker in lowered for marker in DETERMINISTIC_MARKERS)
-
-
-def backoff_delay(attempt, base, cap=MAX_DELAY, jitter=random.random):
-    """Seconds to wait after failed attempt ``attempt`` (1, 2, ...): doubling from ``base``, capped,
-    then spread over its upper half so that parallel pushes do not retry in step."""
-    ceiling = min(cap, base * (2 ** (attempt - 1)))
-    return ceiling / 2.0 + jitter() * ceiling / 2.0
 
 
 def _tls_flag(tls_verify):

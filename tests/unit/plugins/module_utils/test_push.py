@@ -170,17 +170,6 @@ def test_refused_credentials_are_not_retried(sleeps):
     assert not sleeps
 
 
-def test_backoff_doubles_is_capped_and_jittered():
-    assert push.backoff_delay(1, 1.0, jitter=lambda: 0.0) == 0.5
-    assert push.backoff_delay(1, 1.0, jitter=lambda: 1.0) == 1.0
-    assert push.backoff_delay(4, 1.0, jitter=lambda: 1.0) == 8.0
-    assert push.backoff_delay(20, 1.0, cap=60.0, jitter=lambda: 1.0) == 60.0
-    # Tests make delays tiny through the base.
-    assert push.backoff_delay(3, 0.001, jitter=lambda: 1.0) == pytest.approx(0.004)
-    delays = set(push.backoff_delay(2, 1.0) for _attempt in range(50))
-    assert len(delays) > 1 and all(1.0 <= delay <= 2.0 for delay in delays)
-
-
 def test_credentials_never_reach_logs_or_results(tmp_path, sleeps):
     leaky = ("time=x level=debug msg=\"Authorization: Basic dXNlcjpzM2NyM3QtUGE1NXdvcmQ=\"\n"
              "Error: pushing to https://user:%s@registry.example.com:5000/v2/: password=%s denied: nope"
