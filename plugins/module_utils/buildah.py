@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from ansible_collections.tcib.images.plugins.module_utils import leftovers
+from ansible_collections.tcib.images.plugins.module_utils import leftovers, reference
 from ansible_collections.tcib.images.plugins.module_utils import sbom as boms
 from ansible_collections.tcib.images.plugins.module_utils.leftovers import TEMP_REPOSITORY
 
@@ -106,7 +106,7 @@ def build_command(buildah, request, temp_ref, iidfile, from_ref=None):
 
 def temporary_name(image, prefix=""):
     """A name under TEMP_REPOSITORY for ``image`` that this process owns."""
-    base = image.rsplit("/", 1)[-1].split(":")[0].split("@")[0]
+    base = reference.short_name(image)
     return "%s/%s%s:%s-%s" % (TEMP_REPOSITORY, prefix + "-" if prefix else "", base[:40],
                               leftovers.owner_token(), uuid.uuid4().hex[:8])
 

@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import difflib
 
+from ansible_collections.tcib.images.plugins.module_utils import reference
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
 
 # The graph is wrong (unknown names, a parent that does not exist, a cycle): the tree's error.
@@ -131,7 +132,7 @@ def normalise_image_name(imagename, prefix="openstack"):
 
     ``quay.io/ns/openstack-nova-api:tag`` -> ``nova-api``.
     """
-    name = imagename.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    name = reference.short_name(imagename)
     if prefix and name.startswith(prefix + "-"):
         name = name[len(prefix) + 1:]
     return name

@@ -294,7 +294,7 @@ def resolve_parents(images, settings):
 def generated_labels(ref, variables):
     """Labels every image gets from its name and tcib_meta: what it is and what to mount."""
     meta = variables.get("tcib_meta") or {}
-    labels = {"org.opencontainers.image.title": ref.rsplit("/", 1)[-1].split(":")[0]}
+    labels = {"org.opencontainers.image.title": reference.short_name(ref)}
     if meta.get("config"):
         labels["tcib.images.config"] = ",".join(meta["config"])
     if meta.get("data"):

@@ -56,6 +56,27 @@ class Reference(object):
         return "Reference(%r, %r, tag=%r, digest=%r)" % (self.domain, self.path, self.tag, self.digest)
 
 
+def short_name(text):
+    """An image's own name, without registry, namespace, tag or digest (``openstack-nova-api``); for names
+    already checked, or to be told (no checking here)."""
+    return text.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+
+
+def repository_of(text):
+    """Where an image is named (registry and namespace, ``localhost/tcib``); "" for a bare name."""
+    name = text.split("@", 1)[0]
+    return name.rsplit("/", 1)[0] if "/" in name else ""
+
+
+def name_and_tag(text):
+    """(name, tag or "") of a reference: the tag is after the last ':' of the last path component."""
+    name = text.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name, _colon, tag = name.rpartition(":")
+        return name, tag
+    return name, ""
+
+
 def is_domain(component):
     """Whether podman reads the first component of a name as a registry (not a path on docker.io)."""
     return "." in component or ":" in component or component == "localhost" or component != component.lower()

@@ -17,6 +17,8 @@ import json
 import traceback
 import uuid
 
+from ansible_collections.tcib.images.plugins.module_utils import reference
+
 try:
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom
@@ -58,7 +60,7 @@ def parse_status(text):
 
 def document(image, packages, distro="debian", release="13", serial=None):
     """The CycloneDX JSON text for an image (``registry/name:tag``) holding ``packages``."""
-    name, _colon, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "")
+    name, tag = reference.name_and_tag(image)
     bom = Bom(serial_number=uuid.UUID(str(serial)) if serial else uuid.uuid4())
     root = Component(name=name, version=tag or None, type=ComponentType.CONTAINER, bom_ref=image)
     bom.metadata.component = root

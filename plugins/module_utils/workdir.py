@@ -21,6 +21,8 @@ import hashlib
 import os
 import tempfile
 import time
+
+from ansible_collections.tcib.images.plugins.module_utils import reference
 import uuid
 
 LOCK_NAME = ".tcib-images.lock"
@@ -77,7 +79,7 @@ def lock_directory():
 
 def repositories(image_refs):
     """The repositories (registry/namespace) that image references are named in, sorted."""
-    return sorted(set(ref.rsplit("/", 1)[0] for ref in image_refs if "/" in ref))
+    return sorted(set(reference.repository_of(ref) for ref in image_refs if "/" in ref))
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@
 
 import pytest
 
+from ansible_collections.tcib.images.plugins.module_utils import reference
 from ansible_collections.tcib.images.plugins.module_utils.reference import (
     ImageRefError, check_registry, check_settings, parse)
 
@@ -87,3 +88,18 @@ def test_settings_errors_name_the_setting():
         with pytest.raises(ImageRefError) as info:
             check_settings(*args)
         assert message in str(info.value)
+
+
+@pytest.mark.parametrize("text, short, repository, name_tag", [
+    ("localhost/tcib/openstack-nova-api:latest", "openstack-nova-api", "localhost/tcib",
+     ("localhost/tcib/openstack-nova-api", "latest")),
+    ("registry.example.com:5000/a/b/keystone", "keystone", "registry.example.com:5000/a/b",
+     ("registry.example.com:5000/a/b/keystone", "")),
+    ("quay.io/ns/openstack-glance-api:tag@sha256:" + "a" * 64, "openstack-glance-api", "quay.io/ns",
+     ("quay.io/ns/openstack-glance-api", "tag")),
+    ("debian", "debian", "", ("debian", "")),
+])
+def test_parts_of_a_name(text, short, repository, name_tag):
+    assert reference.short_name(text) == short
+    assert reference.repository_of(text) == repository
+    assert reference.name_and_tag(text) == name_tag
