@@ -14,6 +14,14 @@ VENV_BIN = REPO / ".venv" / "bin"
 # Images built by tests that use their own trees live under this namespace, apart from the real ones
 # (TCIB_TEST_NAMESPACE gives a run of the tests a namespace of its own).
 TEST_NAMESPACE = os.environ.get("TCIB_TEST_NAMESPACE", "tcib-test")
+# The real tree's images that the session builds (built_memcached) and the tests of them read live under
+# this namespace; TCIB_IMAGE_NAMESPACE gives a run of the tests its own, leaving the `tcib` images alone.
+IMAGE_NAMESPACE = os.environ.get("TCIB_IMAGE_NAMESPACE", "tcib")
+
+
+def real_image(name):
+    """Reference of an image of the real tree, as built_memcached builds it."""
+    return "localhost/%s/openstack-%s:latest" % (IMAGE_NAMESPACE, name)
 
 
 def ansible_playbook(playbook, *extra_vars, check=False, tags=None, timeout=3600):
@@ -54,7 +62,8 @@ def recap(output):
 def built_memcached(tmp_path_factory):
     """base -> os -> memcached built once for the session through build.yml."""
     work_dir = tmp_path_factory.mktemp("work")
-    result = ansible_playbook(REPO / "build.yml", "service=memcached", "work_dir=%s" % work_dir)
+    result = ansible_playbook(REPO / "build.yml", "service=memcached", "work_dir=%s" % work_dir,
+                              "image_namespace=%s" % IMAGE_NAMESPACE)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return {"work_dir": work_dir, "output": result.stdout}
 

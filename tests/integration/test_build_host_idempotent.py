@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from conftest import ansible_playbook, podman, recap
+from conftest import ansible_playbook, podman, real_image, recap
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "build_host.yml"
 
@@ -19,5 +19,5 @@ def test_second_run_and_check_mode_change_nothing():
 
 
 def test_configured_host_runs_a_container(built_memcached):
-    run = podman("run", "--rm", "localhost/tcib/openstack-base:latest", "true", check=False)
+    run = podman("run", "--rm", real_image("base"), "true", check=False)
     assert run.returncode == 0, run.stderr

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from conftest import podman
+from conftest import podman, real_image
 
-MEMCACHED = "localhost/tcib/openstack-memcached:latest"
+MEMCACHED = real_image("memcached")
 
 
 def _talk(port, payload, expect, timeout=10):
@@ -65,7 +65,7 @@ def test_memcached_runs_as_memcache_and_is_healthy(memcached_container):
 def test_sizes_within_targets(built_memcached):
     sizes = {}
     for name in ("base", "memcached"):
-        inspect = podman("image", "inspect", "--format", "{{.Size}}", "localhost/tcib/openstack-%s:latest" % name)
+        inspect = podman("image", "inspect", "--format", "{{.Size}}", real_image(name))
         sizes[name] = int(inspect.stdout.strip())
     assert sizes["base"] <= 110 * 1000 * 1000, sizes
     assert sizes["memcached"] <= 130 * 1000 * 1000, sizes
