@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 import traceback
 
 try:
@@ -40,16 +41,31 @@ def prepare_variables(variables, sources, context=None):
     return rendered
 
 
-def write_if_changed(path, text):
-    """Write text unless the file already holds it; True when written."""
+def holds(path, text):
+    """Whether the file at path holds exactly text."""
     try:
         with open(path) as handle:
-            if handle.read() == text:
-                return False
-    except (IOError, OSError):
-        pass
-    with open(path, "w") as handle:
-        handle.write(text)
+            return handle.read() == text
+    except (IOError, OSError, UnicodeDecodeError):
+        return False
+
+
+def write_if_changed(path, text):
+    """Write text unless the file already holds it, whole or not at all (a temporary file renamed over it,
+    so that a killed run leaves no half-written file); True when written."""
+    if holds(path, text):
+        return False
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
     return True
 
 

@@ -30,6 +30,10 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is diffed.
+  idempotent:
+    support: none
+    description: Every run builds the image again and moves the tag to the new image; use
+      M(tcib.images.tcib_build_graph) to skip images whose inputs did not change.
   platform:
     support: full
     platforms: posix

@@ -59,6 +59,10 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is diffed.
+  idempotent:
+    support: partial
+    description: A second run builds and pushes nothing, unless the package indices show updates for the
+      images' packages meanwhile (then those images and their descendants are rebuilt).
   platform:
     support: full
     platforms: posix

@@ -32,6 +32,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows the file before and after.
+  idempotent:
+    support: full
+    description: The settings file is written only when its content would change.
   platform:
     support: full
     platforms: posix

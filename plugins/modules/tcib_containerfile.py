@@ -30,6 +30,10 @@ attributes:
   diff_mode:
     support: full
     description: Shows the file before and after.
+  idempotent:
+    support: full
+    description: The Containerfile is written (whole, through a temporary file) only when its text would
+      change, and only that change is reported; gathered files are copied into O(dest) on every run.
   platform:
     support: full
     platforms: posix
@@ -143,7 +147,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.discovery import (
     TreeError, find_image_dir, merge_files, yaml_files)
-from ansible_collections.tcib.images.plugins.module_utils.plan import copy_into, gather_sources, render_image
+from ansible_collections.tcib.images.plugins.module_utils.plan import (
+    copy_into, gather_sources, holds, render_image, write_if_changed)
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
@@ -185,16 +190,9 @@ def main():
     except (VariableError, TreeError) as exc:
         module.fail_json(msg=str(exc))
     path = os.path.join(p["dest"], "Containerfile")
-    before = ""
-    if os.path.exists(path):
-        with open(path) as handle:
-            before = handle.read()
-    changed = before != text
+    changed = not holds(path, text)
     if changed and not module.check_mode:
-        if not os.path.isdir(p["dest"]):
-            os.makedirs(p["dest"])
-        with open(path, "w") as handle:
-            handle.write(text)
+        write_if_changed(path, text)
     if not module.check_mode:
         copy_into(gathered, p["dest"])
     result = dict(changed=changed, containerfile=text, path=path, variables=rendered, image_dir=image_dir)

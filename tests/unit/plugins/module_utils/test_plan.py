@@ -611,3 +611,17 @@ def test_empty_variable_files_are_warned_about(write_tree, settings):
         "image os has no variables at all: it would be built as a copy of its parent base"]
     assert plan["memcached"]["warnings"] == ["%s holds no variables (an empty file)"
                                              % (root / "base" / "os" / "memcached" / "a.yaml")]
+
+
+def test_write_if_changed_writes_whole_files_only_when_they_change(tmp_path):
+    from ansible_collections.tcib.images.plugins.module_utils.plan import holds, write_if_changed
+
+    path = str(tmp_path / "ctx" / "Containerfile")
+    assert write_if_changed(path, "FROM a\n") is True
+    assert holds(path, "FROM a\n")
+    before = os.stat(path).st_mtime_ns
+    assert write_if_changed(path, "FROM a\n") is False
+    assert os.stat(path).st_mtime_ns == before
+    assert write_if_changed(path, "FROM b\n") is True
+    assert open(path).read() == "FROM b\n"
+    assert os.listdir(str(tmp_path / "ctx")) == ["Containerfile"]  # no temporary file left
