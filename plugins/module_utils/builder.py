@@ -33,6 +33,8 @@ TRANSIENT_MARKERS = (
     "Failed to fetch", "Unable to fetch some archives", "error committing container", "database is locked",
     "resource temporarily unavailable", "Could not get lock", "layer not known", "TLS handshake timeout",
     "i/o timeout",
+    # The temporary name of the parent went before buildah read it (it is made again for each attempt).
+    "image not known",
 )
 DETERMINISTIC_MARKERS = (
     "Unable to locate package", "has no installation candidate", "404  Not Found",
