@@ -50,7 +50,9 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         # In-process only where it makes no difference but the live progress: a local connection, no become,
         # no task environment (which only the module's process would get).
-        if self._connection.transport != "local" or self._play_context.become or self._task.environment:
+        # (A task without an environment of its own inherits [{}].)
+        environment = [entry for entry in (self._task.environment or []) if entry]
+        if self._connection.transport != "local" or self._play_context.become or environment:
             result.update(self._execute_module(module_name="tcib.images.tcib_build_graph",
                                                task_vars=task_vars))
             return result
