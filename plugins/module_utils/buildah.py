@@ -87,7 +87,8 @@ def build_command(buildah, request, temp_ref, iidfile, from_ref=None):
             "--file", request.containerfile, "--tag", temp_ref, "--iidfile", iidfile,
             "--logfile", request.log_path]
     if from_ref:
-        argv += ["--from", from_ref]
+        # The parent is local, by a temporary name: never looked for in a registry.
+        argv += ["--from", from_ref, "--pull-never"]
     if request.network:
         argv += ["--network", request.network]
     if request.isolation:
