@@ -238,12 +238,12 @@ names:
   returned: success
   type: list
   elements: str
+  sample: [base, os, keystone]
 unavailable:
   description: Images O(config_file) names that the tree cannot build, left out of the plan, with the reason of each.
   returned: success
   type: dict
-  sample: {qdrouterd: Qpid Dispatch Router is not packaged in Debian 13}
-  sample: [base, os, keystone]
+  sample: {qdrouterd: Debian 13 does not package the Qpid Dispatch Router}
 """
 
 import os
