@@ -242,12 +242,14 @@ def _collection_importable(root):
     sys.path.insert(0, top)
 
 
-def list_images(args, root, extra, out=sys.stdout):
-    """Print the selected images (name, parent, reference, FROM), as the plan would build them."""
+def list_images(args, root, extra, out=sys.stdout, err=sys.stderr):
+    """Print the selected images (name, parent, reference, FROM), as the plan would build them; the
+    images a config file names that the tree cannot build go to ``err`` as the playbook's one warning."""
     _collection_importable(root)
     from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError, load_file
     from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
-    from ansible_collections.tcib.images.plugins.module_utils.plan import PlanSettings, make_plan
+    from ansible_collections.tcib.images.plugins.module_utils.plan import (
+        PlanSettings, config_selection, load_unavailable, make_plan, unavailable_path)
     from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
     tree = extra.get("tcib_tree") or os.path.join(root, "vars", "tcib")
@@ -259,12 +261,18 @@ def list_images(args, root, extra, out=sys.stdout):
                                 prefix, extra.get("tag", "latest"), extra.get("distro", "debian"),
                                 {v: k for k, v in RELEASES.items()}.get(release, release),
                                 extras=extra.get("tcib_extras"), extra_gather_dirs=extra.get("extra_gather_dirs"))
-        names = (names_from_config(load_file(extra["config_file"]), prefix, extra["config_file"])
-                 if extra.get("config_file") else [])
+        unavailable_source = unavailable_path(tree)
+        unavailable = load_unavailable(unavailable_source)
+        names, warning = [], None
+        if extra.get("config_file"):
+            names = names_from_config(load_file(extra["config_file"]), prefix, extra["config_file"])
+            names, _skipped, warning = config_selection(names, unavailable, extra["config_file"])
         entries = make_plan(tree, settings, _split(extra.get("service")), _split(extra.get("include")),
-                            _split(extra.get("exclude")), names)
+                            _split(extra.get("exclude")), names, unavailable, unavailable_source)
     except (TreeError, VariableError, ValueError) as exc:
         raise UsageError(str(exc))
+    if warning:
+        err.write("tcib-build: warning: %s\n" % warning)
     rows = [("IMAGE", "PARENT", "REFERENCE", "FROM")]
     rows += [(entry["name"], entry.get("parent") or "-", entry["image"], entry["from"]) for entry in entries]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]

@@ -93,15 +93,46 @@ def descendants(parents, name):
     return sorted(found)
 
 
-def select(parents, services=None, include=None, exclude=None):
+def not_available(name, unavailable, what="image"):
+    """The error for a name the tree knows it cannot build (upstream has the image, Debian lacks its package)."""
+    return GraphError("%s %r is not available from this tree: %s" % (what, name, unavailable[name]))
+
+
+def split_unavailable(names, unavailable):
+    """Names of the tree to select, and the unavailable ones among ``names`` as ``[(name, reason)]``
+    (each once, in the order given)."""
+    unavailable = unavailable or {}
+    kept, skipped = [], []
+    for name in names:
+        if name not in unavailable:
+            kept.append(name)
+        elif name not in [skip[0] for skip in skipped]:
+            skipped.append((name, unavailable[name]))
+    return kept, skipped
+
+
+def unavailable_warning(skipped, source="config file"):
+    """One warning naming every unavailable image a config file lists, with its reason."""
+    return ("%s lists %d image%s that this tree cannot build; planning the others without %s: %s"
+            % (source, len(skipped), "" if len(skipped) == 1 else "s", "it" if len(skipped) == 1 else "them",
+               "; ".join("%s: %s" % (name, reason) for name, reason in skipped)))
+
+
+def select(parents, services=None, include=None, exclude=None, unavailable=None):
     """Names to build: matching services (name or name-*) and includes, plus ancestors, in order.
 
     With neither services nor includes, everything is selected. Excluded names are
-    dropped unless a selected image needs them as an ancestor.
+    dropped unless a selected image needs them as an ancestor. ``unavailable`` maps names the tree
+    cannot build to why: a service or include naming one fails with its reason; excluding one
+    changes nothing.
     """
+    unavailable = unavailable or {}
     services = [s for s in (services or []) if s]
     include = [i for i in (include or []) if i]
-    exclude = set(exclude or [])
+    exclude = set(name for name in exclude or [] if name not in unavailable or name in parents)
+    for name in include:
+        if name not in parents and name in unavailable:
+            raise not_available(name, unavailable)
     for name in list(include) + sorted(exclude):
         if name not in parents:
             raise unknown(name, parents, "image")
@@ -111,6 +142,8 @@ def select(parents, services=None, include=None, exclude=None):
         chosen = set(include)
         for service in services:
             matches = [n for n in parents if n == service or n.startswith(service + "-")]
+            if not matches and service in unavailable:
+                raise not_available(service, unavailable, "service")
             if not matches:
                 raise unknown(service, parents, "service")
             chosen.update(matches)

@@ -15,6 +15,7 @@ import fnmatch
 import glob
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -403,15 +404,71 @@ def render_image(file_variables, file_sources, variables=None, extras=None, dist
     return rendered, render(rendered, from_image, merge)
 
 
-def make_plan(root, settings, services=None, include=None, exclude=None, config_names=None):
-    """Selected images in build order (parents first), each rendered."""
+# Upstream images the tree cannot build (no Debian package), each with why: beside the tree, not in it, as
+# a *.yaml in the tree would be an image (and a file at its top the parent of base, for us and tripleoclient).
+UNAVAILABLE_FILE = "unavailable.yaml"
+UNAVAILABLE_KEY = "unavailable_images"
+_IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+
+
+def unavailable_path(tree):
+    """Where the list of a tree's unavailable images is: ``unavailable.yaml`` beside the tree."""
+    return os.path.join(os.path.dirname(os.path.abspath(tree)), UNAVAILABLE_FILE)
+
+
+def load_unavailable(path):
+    """``{name: reason}`` of the images listed as unavailable in ``path``; none when there is no such file.
+
+    The file holds one mapping, ``unavailable_images``, of image names to their reasons (text).
+    """
+    if not path or not os.path.exists(path):
+        return {}
+    data = discovery.load_file(path)
+    unknown_keys = sorted(key for key in data if key != UNAVAILABLE_KEY)
+    if unknown_keys:
+        raise VariableError("unknown key %r: the file holds only %s" % (unknown_keys[0], UNAVAILABLE_KEY), path)
+    listed = data.get(UNAVAILABLE_KEY) or {}
+    if not isinstance(listed, dict):
+        raise VariableError("must map image names to the reason each is unavailable, got %s"
+                            % type(listed).__name__, path, UNAVAILABLE_KEY)
+    unavailable = {}
+    for name, reason in listed.items():
+        if not isinstance(name, str) or not _IMAGE_NAME.match(name):
+            raise VariableError("%r is not an image name (lowercase letters, digits and . _ -)" % (name,), path,
+                                UNAVAILABLE_KEY)
+        if not isinstance(reason, str) or not reason.strip():
+            raise VariableError("%s: give the reason it is unavailable (text)" % name, path, UNAVAILABLE_KEY)
+        unavailable[name] = " ".join(reason.split())
+    return unavailable
+
+
+def config_selection(config_names, unavailable, source="config file"):
+    """The names of a config file that the tree builds; the unavailable ones it lists, ``{name: reason}``;
+    and one warning naming those with their reasons (None when it lists none)."""
+    names, skipped = graph.split_unavailable(config_names or [], unavailable)
+    return names, dict(skipped), (graph.unavailable_warning(skipped, source) if skipped else None)
+
+
+def make_plan(root, settings, services=None, include=None, exclude=None, config_names=None, unavailable=None,
+              unavailable_source=None):
+    """Selected images in build order (parents first), each rendered.
+
+    ``unavailable`` ({name: reason}, from ``unavailable_source``) names images the tree cannot build: a
+    service or include naming one fails with its reason (config names are filtered first, see
+    config_selection).
+    """
     images = discovery.discover(root)
+    unavailable = unavailable or {}
+    for name in sorted(unavailable):
+        if name in images:
+            raise VariableError("lists %s as unavailable, but the tree has it (%s): take it off the list"
+                                % (name, images[name].directory), unavailable_source, UNAVAILABLE_KEY)
     for name in settings.overrides:
         if name not in images:
             raise graph.unknown(name, images, "image in image_overrides")
     parents = resolve_parents(images, settings)
     include = list(include or []) + list(config_names or [])
-    names = graph.select(parents, services, include, exclude)
+    names = graph.select(parents, services, include, exclude, unavailable)
     # Files are gathered from the tree, and from the directories the run names besides it.
     roots = [root] + list(settings.extra_gather_dirs)
     return [plan_image(images[name], parents[name], settings, roots) for name in names]

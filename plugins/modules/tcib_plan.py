@@ -83,6 +83,16 @@ options:
       - A tripleo_containers.yaml-style file whose C(container_images) entries (C(imagename)) select images
         in addition to O(services) and O(include). Names are normalised as upstream does
         (C(quay.io/ns/openstack-nova-api:tag) selects C(nova-api)).
+      - Images it names that O(unavailable_file) lists are left out, with one warning naming them and their
+        reasons; a name neither in the tree nor in that list fails with the closest known names.
+    type: path
+  unavailable_file:
+    description:
+      - A YAML file whose C(unavailable_images) mapping names images that upstream tcib has and this tree
+        cannot build (no Debian package), each with its reason. O(config_file) entries naming one are left out
+        with a warning; a service or include naming one fails with its reason; excluding one changes nothing.
+      - Without it, C(unavailable.yaml) beside O(tree) (for the default tree, C(vars/unavailable.yaml)), when
+        there is one.
     type: path
   registry:
     description:
@@ -229,6 +239,11 @@ names:
   type: list
   elements: str
   sample: [base, os, keystone]
+unavailable:
+  description: Images O(config_file) names that the tree cannot build, left out of the plan, with the reason of each.
+  returned: success
+  type: dict
+  sample: {qdrouterd: Debian 13 does not package the Qpid Dispatch Router}
 """
 
 import os
@@ -240,7 +255,8 @@ from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeE
 from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.overrides import split_extra_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    PlanSettings, assign_paths, make_plan, plan_document, plan_dot, write_contexts)
+    PlanSettings, assign_paths, config_selection, load_unavailable, make_plan, plan_document, plan_dot,
+    unavailable_path, write_contexts)
 from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
 from ansible_collections.tcib.images.plugins.module_utils.report import write_json
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
@@ -258,6 +274,7 @@ def main():
             include=dict(type="list", elements="str", default=[]),
             exclude=dict(type="list", elements="str", default=[]),
             config_file=dict(type="path"),
+            unavailable_file=dict(type="path"),
             registry=dict(type="str", default="localhost"),
             namespace=dict(type="str", default="tcib"),
             prefix=dict(type="str", default="openstack"),
@@ -284,10 +301,16 @@ def main():
         settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
                                 p["distro"], p["release"], extra_vars, p["merge_runs"], image_overrides,
                                 p["tcib_extras"], p["extra_gather_dirs"])
-        config_names = []
+        unavailable_source = p["unavailable_file"] or unavailable_path(p["tree"])
+        unavailable = load_unavailable(unavailable_source)
+        config_names, skipped = [], {}
         if p["config_file"]:
             config_names = names_from_config(load_file(p["config_file"]), p["prefix"], p["config_file"])
-        entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names)
+            config_names, skipped, warning = config_selection(config_names, unavailable, p["config_file"])
+            if warning:
+                module.warn(warning)
+        entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names,
+                            unavailable, unavailable_source)
         for entry in entries:
             for warning in entry.pop("warnings", []):
                 module.warn(warning)
@@ -309,7 +332,7 @@ def main():
         # Whatever a tree holds, the run ends with a message, not a traceback (kept for -vvv).
         module.fail_json(msg="planning failed: %s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
     module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries],
-                     plan_path=plan_path, plan_id=plan_id)
+                     plan_path=plan_path, plan_id=plan_id, unavailable=skipped)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ def extravars(*argv):
     (["--config-file", "containers.yaml"], {"config_file": "/home/op/containers.yaml"}),
     (["--include", "nova-api", "--include", "keystone,glance-api"],
      {"include": ["nova-api", "keystone,glance-api"]}),
-    (["--exclude", "nova-compute", "--exclude", "swift-proxy"], {"exclude": ["nova-compute", "swift-proxy"]}),
+    (["--exclude", "nova-compute", "--exclude", "swift-proxy-server"],
+     {"exclude": ["nova-compute", "swift-proxy-server"]}),
     (["--base", "docker.io/library/debian:13"], {"base_image": "docker.io/library/debian:13"}),
     (["--distro", "debian"], {"distro": "debian"}),
     (["--release", "12"], {"distro_suite": "bookworm"}),
@@ -153,6 +154,24 @@ def test_list_prints_the_selected_images_with_parents(write_tree):
     args = cli.build_parser().parse_args(["--config-path", str(root), "--service", "nova-apy", "--list"])
     with pytest.raises(cli.UsageError, match="nova-api"):
         cli.list_images(args, cli.collection_root(), cli.extravars(args, CWD), out)
+
+
+def test_list_agrees_with_the_playbook_on_unavailable_images(write_tree, tmp_path):
+    root = write_tree({"tcib/base/base.yaml": {}, "tcib/base/os/os.yaml": {},
+                       "tcib/base/os/keystone/keystone.yaml": {},
+                       "unavailable.yaml": {"unavailable_images": {"qdrouterd": "no qpid-dispatch in Debian"}}})
+    config = tmp_path / "containers.yaml"
+    config.write_text("container_images:\n- imagename: quay.io/ns/openstack-keystone:current\n"
+                      "- imagename: quay.io/ns/openstack-qdrouterd:current\n")
+    args = cli.build_parser().parse_args(["--config-path", str(root), "--config-file", str(config), "--list"])
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.list_images(args, cli.collection_root(), cli.extravars(args, CWD), out, err) == 0
+    assert [line.split()[0] for line in out.getvalue().splitlines()[1:]] == ["base", "os", "keystone"]
+    assert err.getvalue() == ("tcib-build: warning: %s lists 1 image that this tree cannot build; planning the "
+                              "others without it: qdrouterd: no qpid-dispatch in Debian\n" % config)
+    args = cli.build_parser().parse_args(["--config-path", str(root), "--service", "qdrouterd", "--list"])
+    with pytest.raises(cli.UsageError, match="service 'qdrouterd' is not available from this tree: no qpid"):
+        cli.list_images(args, cli.collection_root(), cli.extravars(args, CWD), out, err)
 
 
 def test_main_reports_usage_errors_with_exit_code_2(tmp_path, capsys):

@@ -9,7 +9,7 @@ import yaml
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError, discover
 from ansible_collections.tcib.images.plugins.module_utils.graph import (
     GraphError, ancestors, chain_weights, check_cycles, children, descendants, names_from_config,
-    normalise_image_name, order, resolve_from, select)
+    normalise_image_name, order, resolve_from, select, split_unavailable, unavailable_warning)
 
 # An upstream-shaped graph: base -> os -> {nova-base -> {nova-api, nova-compute}, novax, keystone}.
 PARENTS = {
@@ -301,6 +301,58 @@ def test_names_from_config_errors_name_the_file():
         names_from_config({"container_images": [{"imagename": "a"}, {"image_source": "tripleo"}]}, "openstack",
                           "/srv/containers.yaml")
     assert str(info.value).startswith("/srv/containers.yaml: container_images[1] has no imagename")
+
+
+# --- images the tree cannot build (upstream has them, Debian does not package them) ---------------
+
+UNAVAILABLE = {"qdrouterd": "no qpid-dispatch in Debian", "mlnx-agent": "no networking-mlnx in Debian"}
+
+
+def test_split_unavailable_keeps_order_and_lists_each_skipped_name_once():
+    names = ["base", "qdrouterd", "keystone", "mlnx-agent", "qdrouterd", "nova-api"]
+    assert split_unavailable(names, UNAVAILABLE) == (
+        ["base", "keystone", "nova-api"],
+        [("qdrouterd", "no qpid-dispatch in Debian"), ("mlnx-agent", "no networking-mlnx in Debian")])
+    assert split_unavailable(names, None) == (names, [])
+
+
+def test_unavailable_warning_is_one_line_naming_each_with_its_reason():
+    warning = unavailable_warning([("qdrouterd", "no qpid-dispatch in Debian"),
+                                   ("mlnx-agent", "no networking-mlnx in Debian")], "/srv/containers.yaml")
+    assert warning == ("/srv/containers.yaml lists 2 images that this tree cannot build; planning the others "
+                       "without them: qdrouterd: no qpid-dispatch in Debian; mlnx-agent: no networking-mlnx in "
+                       "Debian")
+    assert "1 image that" in unavailable_warning([("qdrouterd", "why")])
+    assert "\n" not in warning
+
+
+@pytest.mark.parametrize("kwargs, what", [
+    ({"services": ["qdrouterd"]}, "service"),
+    ({"include": ["keystone", "qdrouterd"]}, "image"),
+    ({"services": ["keystone"], "include": ["mlnx-agent"]}, "image"),
+])
+def test_selecting_an_unavailable_image_fails_with_its_reason(kwargs, what):
+    with pytest.raises(GraphError) as info:
+        select(PARENTS, unavailable=UNAVAILABLE, **kwargs)
+    name = (kwargs.get("include") or kwargs["services"])[-1]
+    assert str(info.value) == "%s %r is not available from this tree: %s" % (what, name, UNAVAILABLE[name])
+
+
+def test_excluding_an_unavailable_image_changes_nothing():
+    assert select(PARENTS, services=["keystone"], exclude=["qdrouterd"], unavailable=UNAVAILABLE) == \
+        ["base", "os", "keystone"]
+
+
+def test_unknown_names_still_fail_as_unknown_beside_unavailable_ones():
+    with pytest.raises(GraphError, match=r"unknown image 'nova-schedular'; closest known: nova-"):
+        select(PARENTS, include=["nova-schedular"], unavailable=UNAVAILABLE)
+    with pytest.raises(GraphError, match=r"unknown image 'qdrouterd'"):
+        select(PARENTS, include=["qdrouterd"])
+
+
+def test_a_service_prefix_matching_tree_images_is_not_taken_for_an_unavailable_name():
+    parents = dict(PARENTS, **{"mlnx-agent-helper": "os"})
+    assert select(parents, services=["mlnx-agent"], unavailable=UNAVAILABLE) == ["base", "os", "mlnx-agent-helper"]
 
 
 # --- chain weights ------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import yaml
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
 from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    PlanSettings, assign_paths, make_plan, plan_document, plan_dot, render_image, write_contexts)
+    PlanSettings, assign_paths, config_selection, load_unavailable, make_plan, plan_document, plan_dot,
+    render_image, unavailable_path, write_contexts)
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 BASE_IMAGE = "docker.io/library/debian:13"
@@ -160,6 +161,89 @@ def test_unknown_config_name_is_an_error(tree, settings):
     with pytest.raises(TreeError) as info:
         make_plan(tree, settings, config_names=["nova-schedular"])
     assert "unknown image 'nova-schedular'" in str(info.value)
+
+
+UNAVAILABLE = {"qdrouterd": "Debian has no qpid-dispatch", "tripleoclient": "Debian has no python-tripleoclient"}
+
+
+def test_unavailable_list_is_the_file_beside_the_tree(tmp_path):
+    assert unavailable_path(str(tmp_path / "conf" / "tcib")) == str(tmp_path / "conf" / "unavailable.yaml")
+    # The default tree's list: vars/unavailable.yaml.
+    from conftest import REPO_ROOT
+    real = load_unavailable(unavailable_path(os.path.join(REPO_ROOT, "vars", "tcib")))
+    assert set(real) == {"qdrouterd", "neutron-mlnx-agent", "tripleoclient", "tripleo-ansible-ee"}
+    # One line each, without the "; " that separates them in the warning.
+    assert all(reason.startswith("Debian 13 ") and "\n" not in reason and ";" not in reason
+               for reason in real.values())
+
+
+def test_no_unavailable_file_means_none_unavailable(tmp_path):
+    assert load_unavailable(str(tmp_path / "unavailable.yaml")) == {}
+    assert load_unavailable(None) == {}
+
+
+def test_unavailable_file_reasons_are_joined_to_one_line(tmp_path):
+    path = tmp_path / "unavailable.yaml"
+    path.write_text("unavailable_images:\n  qdrouterd: >-\n    no qpid-dispatch\n    in Debian\n")
+    assert load_unavailable(str(path)) == {"qdrouterd": "no qpid-dispatch in Debian"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("unavailable: {qdrouterd: why}\n", "unknown key 'unavailable': the file holds only unavailable_images"),
+    ("unavailable_images: [qdrouterd]\n", "unavailable_images: must map image names to the reason"),
+    ("unavailable_images: {qdrouterd: ''}\n", "unavailable_images: qdrouterd: give the reason"),
+    ("unavailable_images: {qdrouterd: [a]}\n", "unavailable_images: qdrouterd: give the reason"),
+    ("unavailable_images: {Qdrouterd: why}\n", "unavailable_images: 'Qdrouterd' is not an image name"),
+    ("unavailable_images: {1: why}\n", "unavailable_images: 1 is not an image name"),
+    ("unavailable_images: [\n", "not valid YAML"),
+])
+def test_a_broken_unavailable_file_fails_naming_it(tmp_path, text, message):
+    path = tmp_path / "unavailable.yaml"
+    path.write_text(text)
+    with pytest.raises(VariableError) as info:
+        load_unavailable(str(path))
+    assert str(info.value).startswith(str(path))
+    assert message in str(info.value)
+
+
+def test_config_names_of_unavailable_images_are_left_out_with_one_warning(tree, settings):
+    config = {"container_images": [{"imagename": "quay.io/tripleomaster/openstack-%s:current" % name}
+                                   for name in ("qdrouterd", "nova-api", "tripleoclient", "qdrouterd")]}
+    names, skipped, warning = config_selection(names_from_config(config), UNAVAILABLE, "/srv/containers.yaml")
+    assert names == ["nova-api"]
+    assert skipped == UNAVAILABLE
+    assert warning == ("/srv/containers.yaml lists 2 images that this tree cannot build; planning the others "
+                       "without them: qdrouterd: Debian has no qpid-dispatch; tripleoclient: Debian has no "
+                       "python-tripleoclient")
+    entries = make_plan(tree, settings, config_names=names, unavailable=UNAVAILABLE)
+    assert [entry["name"] for entry in entries] == ["base", "os", "nova-base", "nova-api"]
+    assert config_selection(["nova-api"], UNAVAILABLE) == (["nova-api"], {}, None)
+
+
+def test_a_config_name_neither_in_the_tree_nor_unavailable_is_unknown(tree, settings):
+    names, _skipped, _warning = config_selection(["qdrouterd", "nova-schedular"], UNAVAILABLE)
+    with pytest.raises(TreeError, match="unknown image 'nova-schedular'; closest known: nova-"):
+        make_plan(tree, settings, config_names=names, unavailable=UNAVAILABLE)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"services": ["qdrouterd"]}, "service 'qdrouterd' is not available from this tree: Debian has no qpid-dispatch"),
+    ({"include": ["tripleoclient"]},
+     "image 'tripleoclient' is not available from this tree: Debian has no python-tripleoclient"),
+])
+def test_service_or_include_naming_an_unavailable_image_fails_with_its_reason(tree, settings, kwargs, message):
+    with pytest.raises(TreeError) as info:
+        make_plan(tree, settings, unavailable=UNAVAILABLE, **kwargs)
+    assert str(info.value) == message
+
+
+def test_an_image_both_in_the_tree_and_unavailable_is_an_error_naming_the_list(tree, settings):
+    with pytest.raises(VariableError) as info:
+        make_plan(tree, settings, services=["keystone"], unavailable={"nova-api": "why"},
+                  unavailable_source="/srv/unavailable.yaml")
+    assert str(info.value).startswith("/srv/unavailable.yaml: unavailable_images: lists nova-api as unavailable, "
+                                      "but the tree has it (%s)" % os.path.join(tree, "base", "os", "nova-base",
+                                                                                "nova-api"))
 
 
 def test_plan_dot_has_an_edge_from_each_parent_to_its_child(tree, settings):
