@@ -148,7 +148,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tcib.images.plugins.module_utils.discovery import (
     TreeError, find_image_dir, merge_files, yaml_files)
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    copy_into, gather_sources, holds, render_image, write_if_changed)
+    copy_into, gather_sources, render_image, write_if_changed)
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
@@ -190,7 +190,11 @@ def main():
     except (VariableError, TreeError) as exc:
         module.fail_json(msg=str(exc))
     path = os.path.join(p["dest"], "Containerfile")
-    changed = not holds(path, text)
+    before = ""
+    if os.path.isfile(path):
+        with open(path, errors="replace") as handle:
+            before = handle.read()
+    changed = before != text
     if changed and not module.check_mode:
         write_if_changed(path, text)
     if not module.check_mode:
