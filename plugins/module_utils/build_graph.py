@@ -229,6 +229,7 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
     try:
         results = scheduler.run()
     finally:
+        builder.unpin_all()
         # Every push ends before the summary (and before a failure of the scheduler goes up).
         push_results = pool.wait() if pool else {}
     for result in results:

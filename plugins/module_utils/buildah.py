@@ -44,11 +44,13 @@ class BuildRequest(object):
 
     def __init__(self, image, context_dir, containerfile=None, log_path=None, build_args=None,
                  labels=None, volumes=None, isolation=None, network="host", image_format="docker",
-                 timeout=None, extra_args=None, bill=None, from_image=None):
+                 timeout=None, extra_args=None, bill=None, from_image=None, from_name=None):
         # A BillOfMaterials to write into the image after its build (None: none).
         self.bill = bill
         # The id of the exact image to build FROM (None: the Containerfile's FROM, as it resolves).
         self.from_image = from_image
+        # The reference it was found by (it names the temporary name, and so the working container).
+        self.from_name = from_name or from_image
         self.image = image
         self.context_dir = context_dir
         self.containerfile = containerfile or os.path.join(context_dir, "Containerfile")
@@ -139,6 +141,8 @@ class Builder(object):
         self.podman = podman
         # {reference: inspect output or None}, read by prefetch() and each answered once.
         self.prefetched = {}
+        # {parent image id: its temporary name}, see pin().
+        self.pins = {}
         self.lock = threading.Lock()
 
     def prefetch(self, refs):
@@ -161,6 +165,26 @@ class Builder(object):
                 # Missing images are left out of podman's answer (it exits 125): absent, or named otherwise.
                 self.prefetched[ref] = named.get(ref)
 
+    def pin(self, image_id, name, image):
+        """A temporary name of this run's for ``image_id``, to build ``image`` FROM: the very parent the inputs
+        digest names, whoever retags the parent meanwhile. Made once per parent and run, and removed by
+        unpin_all(): buildah rewrites an image's whole list of names, so siblings tagging and untagging
+        one parent at once would lose each other's names. The working container is named after it
+        (tcib-images-<owner>-from-<parent>-working-container)."""
+        with self.lock:
+            if image_id not in self.pins:
+                ref = temporary_name(name, "%s%s-from" % (leftovers.PREFIX, leftovers.owner_token()))
+                self._must(["tag", image_id, ref], {"image": image})
+                self.pins[image_id] = ref
+            return self.pins[image_id]
+
+    def unpin_all(self):
+        """Remove the temporary names pin() made (the images stay)."""
+        with self.lock:
+            pins, self.pins = list(self.pins.values()), {}
+        for ref in pins:
+            self._forget(ref)
+
     def inspect(self, ref):
         """``podman image inspect`` as a dict, or None when the image does not exist."""
         with self.lock:
@@ -180,19 +204,10 @@ class Builder(object):
         if log_dir and not os.path.isdir(log_dir):
             os.makedirs(log_dir)
         iidfile = request.log_path + ".iid"
-        from_ref = None
-        if request.from_image:
-            # FROM the very parent the inputs digest names, under a name of this run's: another run may
-            # retag the parent meanwhile. The working container is named after it (tcib-images-<owner>-...).
-            from_ref = temporary_name(request.image, "%s%s-for" % (leftovers.PREFIX, leftovers.owner_token()))
-            self._must(["tag", request.from_image, from_ref], {"image": request.image})
+        from_ref = self.pin(request.from_image, request.from_name, request.image) if request.from_image else None
         argv = build_command(self.buildah, request, temp_ref, iidfile, from_ref)
         started = time.time()
-        try:
-            rc, out, err = self.run(argv)
-        finally:
-            if from_ref:
-                self._forget(from_ref)
+        rc, out, err = self.run(argv)
         duration = round(time.time() - started, 1)
         result = {"image": request.image, "command": argv, "log_path": request.log_path,
                   "duration": duration, "rc": rc}
@@ -202,6 +217,10 @@ class Builder(object):
                 log.write(err)
         if rc != 0:
             self._forget(temp_ref)
+            if from_ref and "image not known" in (err or "") + log_tail(request.log_path):
+                # Its temporary name went (another run rewrote the parent's names): the next attempt makes one.
+                with self.lock:
+                    self.pins.pop(request.from_image, None)
             result["timed_out"] = bool(request.timeout) and rc in (124, 137)
             reason = "timed out after %s s" % request.timeout if result["timed_out"] \
                 else "failed with exit code %s" % rc

@@ -239,7 +239,8 @@ class ImageBuilder(object):
             request = BuildRequest(entry["image"], entry["context_dir"], entry.get("containerfile_path"),
                                    entry["log_path"], self.options.build_args, labels, volumes,
                                    self.options.isolation, self.options.network, self.options.image_format,
-                                   self.options.timeout, bill=bill, from_image=self.from_ids.get(entry["name"]))
+                                   self.options.timeout, bill=bill, from_image=self.from_ids.get(entry["name"]),
+                                   from_name=entry.get("from"))
             try:
                 return self.builder.build(request)
             except BuildError as exc:

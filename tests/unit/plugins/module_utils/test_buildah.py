@@ -145,3 +145,18 @@ def test_prefetch_inspects_many_images_in_one_call_and_answers_each_once():
     # Answered once: later inspections see what builds made since.
     builder.inspect("localhost/tcib/openstack-os:latest")
     assert len(calls) == 3
+
+
+def test_siblings_share_one_temporary_name_of_their_parent():
+    calls = []
+    builder = Builder(lambda argv: calls.append(argv[1:]) or (0, "", ""), "buildah", "podman")
+    first = builder.pin("a" * 64, "localhost/tcib/openstack-os:latest", "localhost/tcib/openstack-nova-base:latest")
+    second = builder.pin("a" * 64, "localhost/tcib/openstack-os:latest", "localhost/tcib/openstack-glance-api:latest")
+    other = builder.pin("b" * 64, "localhost/tcib/openstack-base:latest", "localhost/tcib/openstack-os:latest")
+    assert first == second != other
+    assert first.startswith("localhost/tcib-build-in-progress/tcib-images-p")
+    assert "-from-openstack-os:" in first
+    assert [call[0] for call in calls] == ["tag", "tag"]
+    builder.unpin_all()
+    assert sorted(call[1] for call in calls[2:]) == sorted([first, other])
+    assert [call[0] for call in calls[2:]] == ["rmi", "rmi"]
