@@ -312,7 +312,7 @@ cleaned:
       (working containers, temporary image names, unnamed images, files), by kind.
   returned: when there was something to remove
   type: dict
-  sample: {containers: [tcib-images-p4242-1234567-for-openstack-os-working-container]}
+  sample: {containers: [tcib-images-p4242-1234567-from-openstack-os-working-container]}
 waited_for:
   description: The other run that tagged the same image names, which this run waited for.
   returned: when this run had to wait

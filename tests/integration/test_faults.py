@@ -182,7 +182,7 @@ def test_the_next_run_cleans_what_a_run_killed_outright_left(built):
 
     def slow_container_left():
         left = leaked(work)
-        return left if any(item.startswith("container tcib-images-") and "-for-openstack-slow" in item
+        return left if any(item.startswith("container tcib-images-") and "-from-openstack-os" in item
                            for item in left) else None
 
     assert wait_until(slow_container_left, 30), leaked(work)
@@ -195,7 +195,7 @@ def test_the_next_run_cleans_what_a_run_killed_outright_left(built):
         (built["tree"] / "base" / "os" / "slow" / "slow.yaml").write_text(SLOW_LEAF)
     assert result.returncode == 0, result.stdout[-3000:]
     cleaned = summary(work)["cleaned"]
-    assert any("-for-openstack-slow" in name for name in cleaned["containers"]), cleaned
+    assert any("-from-openstack-os" in name for name in cleaned["containers"]), cleaned
     assert statuses(work)["slow"] == "built"
     assert [item for item in leaked(work) if not item.startswith("process")] == []
 
