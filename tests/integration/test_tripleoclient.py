@@ -188,7 +188,7 @@ def test_skip_build_renders_every_image_as_tcib_build_does(client, tmp_path):
                              'LABEL org.opencontainers.image.title="openstack-memcached"']
     # Its actions in one RUN, as build.yml merges them.
     assert [line for line in memcached if line.startswith("RUN ")] == ["RUN tcib-stub perl \\"]
-    assert "    && tcib-install memcached \\" in memcached
+    assert any(line.strip().startswith("&& tcib-install memcached") for line in memcached)
     assert memcached[-1] == "USER memcache"
     keystone = theirs[Path("base/os/keystone")]
     assert 'LABEL tcib.images.config="/etc/keystone/keystone.conf"\n' in keystone
