@@ -50,8 +50,6 @@ ARGUMENT_SPEC = dict(
     package_index=dict(type="path"),
 )
 
-# Statuses after which an image is pushed: it exists under its final name.
-
 # More parallel builds than this make buildah fight over its storage locks (upstream saw it at 8+).
 MAX_PARALLEL_CAP = 6
 

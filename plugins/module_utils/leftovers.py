@@ -22,7 +22,9 @@ import shutil
 import signal
 import time
 
+from ansible_collections.tcib.images.plugins.module_utils import procfs
 from ansible_collections.tcib.images.plugins.module_utils.digest import LABEL as DIGEST_LABEL
+from ansible_collections.tcib.images.plugins.module_utils.procfs import start_time
 
 # Working containers (and the temporary FROM names they are made from) of this collection start so.
 PREFIX = "tcib-images-"
@@ -37,17 +39,6 @@ RUN_DIR_PREFIX = ".run-"
 PROXY_SETTINGS_PREFIX = "apt-proxy-"
 # Temporary directories of versions before owners were named: removed once they are this old.
 UNOWNED_GRACE_SECONDS = 6 * 3600
-
-
-def start_time(pid):
-    """A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), None if gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            stat = handle.read()
-    except (IOError, OSError):
-        return None
-    # The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    return stat.rsplit(")", 1)[1].split()[19]
 
 
 def owner_token(pid=None):
@@ -106,21 +97,7 @@ def remove_paths(paths):
     return list(paths)
 
 
-def _processes():
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            yield int(entry)
-
-
-def _cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
-    except (IOError, OSError):
-        return ""
-
-
-def orphaned_builds(start_of=start_time, processes=_processes, cmdline=_cmdline):
+def orphaned_builds(start_of=start_time, processes=procfs.pids, cmdline=procfs.cmdline):
     """Pids of buildah processes still building for a run that is gone (their argv names the owner)."""
     found = []
     for pid in processes():

@@ -21,30 +21,15 @@ import signal
 import threading
 import time
 
-from ansible_collections.tcib.images.plugins.module_utils.leftovers import start_time
+from ansible_collections.tcib.images.plugins.module_utils import procfs
+from ansible_collections.tcib.images.plugins.module_utils.procfs import parent_of, start_time
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Longest a stop may take to clean up before the process ends anyway.
 STOP_TIMEOUT = 300
 
 
-def parent_of(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (IOError, OSError, ValueError, IndexError):
-        return None
-
-
-def _cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return ""
-
-
-def watched_ancestors(pid=None, parent=parent_of, cmdline=_cmdline):
+def watched_ancestors(pid=None, parent=parent_of, cmdline=procfs.cmdline):
     """[(pid, start time)] of the processes whose end means this run was stopped: every ancestor up to
     the topmost one running ansible, or the parent alone when no ansible is above (a test, a script)."""
     chain = []
@@ -60,7 +45,7 @@ def watched_ancestors(pid=None, parent=parent_of, cmdline=_cmdline):
 def descendants(pid, parent=parent_of, processes=None):
     """Pids of every process below pid, deepest last."""
     if processes is None:
-        processes = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+        processes = procfs.pids()
     children = {}
     for candidate in processes:
         children.setdefault(parent(candidate), []).append(candidate)
@@ -85,17 +70,9 @@ def stop_processes(pids, grace=10.0, sleep=time.sleep):
         deadline = time.time() + (grace if signum == signal.SIGTERM else 0)
         while alive and time.time() < deadline:
             sleep(0.2)
-            alive = [pid for pid in alive if start_time(pid) is not None and not _is_zombie(pid)]
+            alive = [pid for pid in alive if not procfs.is_zombie(pid)]
         if not alive:
             return
-
-
-def _is_zombie(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (IOError, OSError):
-        return True
 
 
 class Lifeline(object):
@@ -122,8 +99,11 @@ class Lifeline(object):
 
     def _watch(self):
         while not self.done.is_set():
-            readable = select.select([self.wakeup[0]], [], [], self.poll_interval)[0] if self.wakeup else \
-                self.done.wait(self.poll_interval) and []
+            if self.wakeup:
+                readable = select.select([self.wakeup[0]], [], [], self.poll_interval)[0]
+            else:  # not the main thread: no signals to hear, only ancestors to watch
+                self.done.wait(self.poll_interval)
+                readable = []
             if readable:
                 try:
                     received = bytearray(os.read(self.wakeup[0], 64))

@@ -47,20 +47,33 @@ def exclusive(work_dir, doing, clock=time.time):
     path = os.path.join(work_dir, LOCK_NAME)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except (IOError, OSError) as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
-            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+        holder = _lock_at_once(fd)
+        if holder is not None:
             raise WorkDirBusy("work_dir %s is in use by another run (%s): wait for it to end, or give this "
-                              "run a work_dir of its own" % (work_dir, holder))
-        os.ftruncate(fd, 0)
-        os.write(fd, ("pid %d, %s since %s\n" % (
-            os.getpid(), doing, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(clock())))).encode())
+                              "run a work_dir of its own" % (work_dir, holder or "another process"))
+        _sign(fd, doing, clock)
         yield
     finally:
         os.close(fd)
+
+
+def _lock_at_once(fd):
+    """Take the lock on fd if it is free: None, or else what its holder wrote in it (maybe "")."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return None
+    except (IOError, OSError) as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            raise
+        return os.read(fd, 300).decode("utf-8", "replace").strip()
+
+
+def _sign(fd, doing, clock):
+    """Write who holds the lock now, for a run that finds it taken."""
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, ("pid %d, %s since %s\n" % (
+        os.getpid(), doing, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(clock())))).encode())
 
 
 def check_plan_id(plan, plan_path, expected):
@@ -97,22 +110,15 @@ def image_names(image_refs, doing, lock_dir=None, on_wait=None, clock=time.time)
             name = hashlib.sha256(repository.encode("utf-8")).hexdigest()[:16] + ".lock"
             fd = os.open(os.path.join(lock_dir, name), os.O_RDWR | os.O_CREAT, 0o644)
             fds.append(fd)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except (IOError, OSError) as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                holder = "%s (%s)" % (os.read(fd, 300).decode("utf-8", "replace").strip() or "another run",
-                                      repository)
+            holder = _lock_at_once(fd)
+            if holder is not None:
+                holder = "%s (%s)" % (holder or "another run", repository)
                 if on_wait:
                     on_wait(holder)
                 started = clock()
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 waited = {"waited_seconds": round(clock() - started, 1), "waited_for": holder}
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, ("pid %d, %s images since %s" % (
-                os.getpid(), doing, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(clock())))).encode())
+            _sign(fd, doing + " images", clock)
         yield waited
     finally:
         for fd in fds:

@@ -10,8 +10,9 @@ import sys
 import textwrap
 import time
 
-from ansible_collections.tcib.images.plugins.module_utils import lifeline
-from ansible_collections.tcib.images.plugins.module_utils.leftovers import start_time
+import pytest
+
+from ansible_collections.tcib.images.plugins.module_utils import lifeline, procfs
 
 COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(lifeline.__file__), "..", "..", "..", "..", ".."))
 
@@ -44,25 +45,9 @@ def wait_for(path, seconds=30.0):
 
 def gone(pid, seconds=10.0):
     deadline = time.time() + seconds
-    while time.time() < deadline:
-        if start_time(pid) is None:
-            return True
-        with open("/proc/%d/stat" % pid) as handle:
-            if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return True
+    while not procfs.is_zombie(pid) and time.time() < deadline:
         time.sleep(0.05)
-    return False
-
-
-def test_a_signal_stops_the_children_cleans_up_and_exits(tmp_path):
-    out = str(tmp_path / "run")
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, out])
-    assert wait_for(out + ".child")
-    child = int(open(out + ".child").read())
-    holder.send_signal(signal.SIGTERM)
-    assert holder.wait(timeout=20) == 1
-    assert gone(child)
-    assert open(out + ".cleaned").read() == "stopped by signal %d" % signal.SIGTERM
+    return procfs.is_zombie(pid)
 
 
 # The main thread waits on a lock and cannot take signals (as when it waits for build threads and the
@@ -72,15 +57,19 @@ BLOCKED_HOLDER = HOLDER.replace("        child.wait()", """        import signal
         threading.Event().wait()""")
 
 
-def test_a_signal_is_seen_while_the_main_thread_cannot_take_it(tmp_path):
+@pytest.mark.parametrize("holder_code, signum", [
+    (HOLDER, signal.SIGTERM),  # the main thread takes it
+    (BLOCKED_HOLDER, signal.SIGINT),  # only the watcher can see it
+], ids=["main thread", "main thread blocked"])
+def test_a_signal_stops_the_children_cleans_up_and_exits(tmp_path, holder_code, signum):
     out = str(tmp_path / "run")
-    holder = subprocess.Popen([sys.executable, "-c", BLOCKED_HOLDER, out])
+    holder = subprocess.Popen([sys.executable, "-c", holder_code, out])
     assert wait_for(out + ".child")
     child = int(open(out + ".child").read())
-    holder.send_signal(signal.SIGINT)
+    holder.send_signal(signum)
     assert holder.wait(timeout=20) == 1
     assert gone(child)
-    assert open(out + ".cleaned").read() == "stopped by signal %d" % signal.SIGINT
+    assert open(out + ".cleaned").read() == "stopped by signal %d" % signum
 
 
 def test_the_end_of_the_process_that_started_the_run_stops_it(tmp_path):
