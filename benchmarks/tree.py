@@ -5,11 +5,16 @@
 By default the package cache starts empty, so the package proxy's counts show what a cold full-tree
 build fetches from the mirror against the unique bytes it needs. Results are printed and written to
 <work-dir>/tree-benchmark.json.
+
+CPU seconds are those of the run and every process it waited for (buildah, runc, apt, dpkg, python), so
+other work on the host does not count; wall time does depend on it. Unique bytes count each layer once,
+however many images share it: what the tree costs on disk and in a registry, uncompressed.
 """
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -25,6 +30,24 @@ TARGETS = {"base": 110, "memcached": 130, "keystone": 400, "nova-base": 540, "no
 
 def podman(*args):
     return subprocess.run(["podman", *args], capture_output=True, text=True, check=False).stdout
+
+
+LAYER_STORE = Path("/var/lib/containers/storage/overlay-layers/layers.json")
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def unique_layer_bytes(image_ids):
+    """The uncompressed size of the layers these images hold, each layer counted once."""
+    sizes = {layer["diff-digest"]: layer.get("diff-size", 0)
+             for layer in json.loads(LAYER_STORE.read_text()) if "diff-digest" in layer}
+    digests = set()
+    for image_id in image_ids:
+        digests.update(json.loads(podman("image", "inspect", "--format", "{{json .RootFS.Layers}}", image_id)))
+    return sum(sizes.get(digest, 0) for digest in digests)
 
 
 def main():
@@ -45,9 +68,9 @@ def main():
     if args.images:
         argv += ["-e", "include=%s" % args.images]
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    started = time.time()
+    started, cpu_before = time.time(), children_cpu_seconds()
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    wall = time.time() - started
+    wall, cpu = time.time() - started, children_cpu_seconds() - cpu_before
     (work_dir / "ansible.log").write_text(done.stdout + done.stderr)
     summary = json.loads((work_dir / "work" / "summary.json").read_text())
     rows = []
@@ -60,7 +83,10 @@ def main():
                      "seconds": item.get("duration"), "layers": layers, "upstream_tcib_mb": tcib, "kolla_mb": kolla,
                      "target_mb": TARGETS.get(item["name"])})
     proxy = summary.get("package_proxy") or {}
-    result = {"wall_seconds": round(wall, 1), "images": len(rows), "counts": summary["counts"],
+    size_sum = sum(item.get("size") or 0 for item in summary["images"])
+    unique = unique_layer_bytes([item["image_id"] for item in summary["images"] if item.get("image_id")])
+    result = {"wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "size_sum_bytes": size_sum,
+              "unique_layer_bytes": unique, "images": len(rows), "counts": summary["counts"],
               "max_parallel": summary["max_parallel"], "package_proxy": proxy, "rows": rows}
     (work_dir / "tree-benchmark.json").write_text(json.dumps(result, indent=2) + "\n")
 
@@ -72,6 +98,8 @@ def main():
             row["upstream_tcib_mb"] or "", row["kolla_mb"] or "", row["target_mb"] or ""))
     counts = ", ".join("%s %d" % kv for kv in sorted(summary["counts"].items()))
     print("\n%d images in %.1f s (max_parallel %d): %s" % (len(rows), wall, summary["max_parallel"], counts))
+    print("CPU %.0f s (%.1f CPU-minutes); sizes sum to %.1f GB, unique layers %.1f GB" % (
+        cpu, cpu / 60, size_sum / 1e9, unique / 1e9))
     if proxy:
         print("package proxy: fetched %.1f MB from the mirror for %.1f MB of unique files (%d files), "
               "served %.1f MB to builds" % (proxy["fetched_bytes"] / 1e6, proxy["unique_bytes"] / 1e6,
