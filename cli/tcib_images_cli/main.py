@@ -274,7 +274,7 @@ def list_images(args, root, extra, out=sys.stdout, err=sys.stderr):
     if warning:
         err.write("tcib-build: warning: %s\n" % warning)
     rows = [("IMAGE", "PARENT", "REFERENCE", "FROM")]
-    rows += [(entry["name"], entry.get("parent") or "-", entry["image"], entry["from"]) for entry in entries]
+    rows += [(entry.name, entry.parent or "-", entry.image, entry.from_image) for entry in entries]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] + "\n")
@@ -309,9 +309,13 @@ def run_playbook(args, root, extra):
     started = time.time() - 1
     runner = ansible_runner.run(**runner_kwargs(args, root, extra, private_data_dir))
     check_mode = args.skip_build or args.check_updates_only
-    summary_path = os.path.join(extra["work_dir"], "plan.json" if check_mode else "summary.json")
-    summary = read_summary(summary_path, started)
     _collection_importable(root)
+    from ansible_collections.tcib.images.plugins.module_utils.plan import plan_files
+
+    # A check run's plan is its preview, beside the real run's plan.
+    summary_path = plan_files(extra["work_dir"], check=True)[0] if check_mode else os.path.join(
+        extra["work_dir"], "summary.json")
+    summary = read_summary(summary_path, started)
     code = outcome(runner.rc, summary, check_mode)
     sys.stdout.flush()
     if args.check_updates_only and code == 0:

@@ -17,7 +17,7 @@ from ansible_collections.tcib.images.plugins.module_utils import graph, leftover
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
 from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
-from ansible_collections.tcib.images.plugins.module_utils.plan import plan_dot
+from ansible_collections.tcib.images.plugins.module_utils import plan as plans
 from ansible_collections.tcib.images.plugins.module_utils.provenance import TreeOrigin
 from ansible_collections.tcib.images.plugins.module_utils.scheduler import Scheduler
 
@@ -64,7 +64,7 @@ def check_push_params(params, entries):
     if not params.get("push"):
         return
     # podman's convention: "localhost/" names are local only (a registry on localhost has a port).
-    local = [entry["image"] for entry in entries if entry["image"].startswith("localhost/")]
+    local = [entry.image for entry in entries if entry.image.startswith("localhost/")]
     if local:
         raise ValueError("push needs a registry: %s names no registry to push to (set registry, e.g. "
                          "registry=registry.example.com:5000)" % local[0])
@@ -83,18 +83,19 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
                     skopeo="skopeo", sleep=time.sleep):
     """Bring every image of the plan up to date (and pushed when asked); returns (results, summary dict)."""
     work_dir = os.path.dirname(params["plan"])
+    if check_mode:
+        # No lock: a check writes only its preview (check-plan.json), never what a real run uses.
+        return _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
     # Alone in the work_dir until the summary is written: another run would plan over our contexts.
-    with workdir.exclusive(work_dir, "check run" if check_mode else "building"):
-        if check_mode:
-            return _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
+    with workdir.exclusive(work_dir, "building"):
 
         def cleanup(select):
             return leftovers.clean(run, buildah, podman, params.get("package_cache"), work_dir, select)
 
         # A stopped run stops its builds and removes what it made; a run cleans what killed ones left.
         with lifeline.Lifeline(lambda reason: cleanup(leftovers.is_own)) as line:
-            plan = report.read_json(params["plan"]) or {}
-            refs = [entry.get("image", "") for entry in plan.get("images", [])]
+            plan = plans.read_plan(params["plan"], params.get("plan_id"))
+            refs = [entry.image for entry in plan.entries]
             on_wait = (lambda holder: on_event("wait", holder, {}, (0, len(refs)))) if on_event else None
             with workdir.image_names(refs, "building", on_wait=on_wait) as waited:
                 # Alongside the builds (it touches only what ended runs left): a few podman calls less to wait for.
@@ -107,18 +108,13 @@ def run_build_graph(params, run, check_mode=False, on_event=None, buildah="build
 
                     # The builds' runner starts nothing once the run is being stopped; the cleanup's does.
                     return _run_plan(params, line.guard(run), check_mode, on_event, buildah, podman, skopeo, sleep,
-                                     about_run)
+                                     about_run, plan)
 
 
-def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep, about_run=None):
-    plan_path = params["plan"]
-    work_dir = os.path.dirname(plan_path)
-    plan = report.read_json(plan_path)
-    if not plan or "images" not in plan:
-        raise ValueError("%s is not a plan written by tcib_plan" % plan_path)
-    workdir.check_plan_id(plan, plan_path, params.get("plan_id"))
-    entries = plan["images"]
-    check_push_params(params, entries)
+def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep, about_run=None, plan=None):
+    work_dir = os.path.dirname(params["plan"])
+    plan = plan or plans.read_plan(params["plan"], params.get("plan_id"))
+    check_push_params(params, plan.entries)
     options = BuildOptions(
         force=params["force"], check=check_mode, timeout=params["timeout"], retries=params["retries"],
         retry_delay=params["retry_delay"], package_cache=params.get("package_cache"),
@@ -126,7 +122,7 @@ def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep,
         isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"],
         origin=TreeOrigin(run, params.get("tree"), params.get("revision"), params.get("source")),
         candidates=read_package_index(params.get("package_index")),
-        distro=plan.get("distro", "debian"), release=plan.get("release", "13"))
+        distro=plan.distro, release=plan.release)
     proxy = None
     if params.get("package_proxy") and params.get("package_cache") and not check_mode:
         proxy = AptProxy(os.path.join(params["package_cache"], leftovers.MIRROR_DIR), params["proxy_hosts"])
@@ -159,7 +155,7 @@ def read_package_index(path):
 
 
 def push_log_path(entry):
-    log_path = entry.get("log_path")
+    log_path = entry.log_path
     if not log_path:
         return None
     if log_path.endswith("-build.log"):
@@ -168,10 +164,9 @@ def push_log_path(entry):
 
 
 def _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep, about_run):
-    plan_path = params["plan"]
-    work_dir = os.path.dirname(plan_path)
-    entries = plan["images"]
-    by_name = dict((entry["name"], entry) for entry in entries)
+    work_dir = os.path.dirname(params["plan"])
+    entries = plan.entries
+    by_name = dict((entry.name, entry) for entry in entries)
     on_event = on_event or (lambda kind, name, result, counts: None)
     finished = []
     pushed = []
@@ -210,11 +205,11 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
 
     builder = Builder(run, buildah, podman)
     # Every image and every FROM outside the plan, in one podman call rather than one each.
-    builder.prefetch([entry["image"] for entry in entries] +
-                     [entry["from"] for entry in entries if entry.get("parent") not in by_name])
+    builder.prefetch([entry.image for entry in entries] +
+                     [entry.from_image for entry in entries if entry.parent not in by_name])
     image_builder = ImageBuilder(builder, entries, options, on_build)
-    parents = dict((entry["name"], entry.get("parent")) for entry in entries)
-    names = [entry["name"] for entry in entries]
+    parents = dict((entry.name, entry.parent) for entry in entries)
+    names = [entry.name for entry in entries]
     summary_path = os.path.join(work_dir, "summary.json")
     # Past build times weigh the chains, so the slowest chain starts first.
     previous = report.read_json(summary_path, {}) or {}
@@ -261,19 +256,11 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
         summary["pending_updates"] = dict((result["name"], result["pending_updates"]) for result in results
                                           if result.get("pending_updates"))
     if check_mode:
-        by_name = dict((result["name"], result) for result in results)
-        for entry in entries:
-            entry["status"] = by_name[entry["name"]]["status"]
-            entry["reason"] = by_name[entry["name"]].get("reason")
-            for key in ("push_status", "push_reason", "pending_updates"):
-                if key in by_name[entry["name"]]:
-                    entry[key] = by_name[entry["name"]][key]
-        report.write_json(plan_path, plan)
-        with open(os.path.join(work_dir, "plan.dot"), "w") as handle:
-            handle.write(plan_dot(entries))
+        preview_path = plans.write_plan(work_dir, plan, check=True,
+                                        statuses=dict((result["name"], result) for result in results))
     else:
         report.write_json(summary_path, summary)
-    summary["summary_path"] = plan_path if check_mode else summary_path
+    summary["summary_path"] = preview_path if check_mode else summary_path
     summary["table"] = report.summary_table(results)
     return results, summary
 

@@ -53,9 +53,10 @@ attributes:
   check_mode:
     support: full
     description: >-
-      Nothing is built or pushed; each image is reported as up to date or would be built, with the
-      reason, and the plan (C(plan.json), C(plan.dot)) is updated with those statuses. With O(push), the
-      registry is read (not written) to report each image as C(would push) or C(pushed: up to date).
+      Nothing is built or pushed and no lock is taken; each image is reported as up to date or would be
+      built, with the reason, in the preview C(check-plan.json) and C(check-plan.dot) beside O(plan) (the
+      plan itself and C(summary.json) are left as they are). With O(push), the registry is read (not
+      written) to report each image as C(would push) or C(pushed: up to date).
   diff_mode:
     support: none
     description: Nothing is diffed.
@@ -277,7 +278,7 @@ table:
   returned: always
   type: str
 summary_path:
-  description: Path of C(summary.json) (of the updated C(plan.json) in check mode).
+  description: Path of C(summary.json) (of the preview C(check-plan.json) in check mode).
   returned: always
   type: str
 wall_seconds:

@@ -147,8 +147,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.discovery import (
     TreeError, find_image_dir, merge_files, yaml_files)
-from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    copy_into, gather_sources, render_image, write_if_changed)
+from ansible_collections.tcib.images.plugins.module_utils.files import write_if_changed
+from ansible_collections.tcib.images.plugins.module_utils.plan import copy_into, gather_sources, render_image
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 

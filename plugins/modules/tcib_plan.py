@@ -38,14 +38,30 @@ description:
     fails at once, naming the holder, while another run plans or builds in the same O(work_dir).
 author:
   - tcib.images contributors (@tcib-images)
+requirements:
+  - PyYAML
+  - Jinja2
+seealso:
+  - module: tcib.images.tcib_build_graph
+  - module: tcib.images.tcib_containerfile
 attributes:
   check_mode:
     support: full
-    description: In check mode the plan is computed and returned, and written as C(plan.json) and C(plan.dot)
-      (so that a check run can report it), but no build context is written.
+    description:
+      - Everything a real run checks is checked, and the plan is computed and returned; no build context is
+        written and no lock is taken.
+      - The plan is written as a preview, C(check-plan.json) and C(check-plan.dot) in O(work_dir) (what
+        M(tcib.images.tcib_build_graph) in check mode reads and completes with each image's status);
+        C(plan.json), C(plan.dot) and the build contexts of a real run are left as they are.
+      - Reports changed when a real run would write a Containerfile or merged variables file.
   diff_mode:
     support: none
     description: Nothing is diffed.
+  idempotent:
+    support: full
+    description: A Containerfile or merged variables file is written only when its text would change, and only
+      that is reported as a change. C(plan.json) and C(plan.dot) are written on every run (each plan has an id
+      of its own) and gathered files are copied again; neither counts as a change.
   platform:
     support: full
     platforms: posix
@@ -211,11 +227,24 @@ images:
     containerfile:
       description: Rendered Containerfile text.
       type: str
+    gather_sources:
+      description: The paths C(tcib_gather_files) matched, copied into the build context.
+      type: list
+      elements: str
+    package:
+      description: The image's main package (C(tcib_meta.package)), null when it names none.
+      type: str
     context_dir:
       description: Build context directory under O(work_dir).
       type: str
     containerfile_path:
       description: Path of the rendered Containerfile.
+      type: str
+    vars_path:
+      description: Path of the image's merged, templated variables (YAML).
+      type: str
+    directory:
+      description: The image's directory in O(tree).
       type: str
     log_path:
       description: Where the build log of this image goes.
@@ -224,7 +253,8 @@ images:
       description: Where the image's bill of materials (CycloneDX JSON) is kept once it is built.
       type: str
 plan_path:
-  description: Path of C(plan.json), the input of M(tcib.images.tcib_build_graph).
+  description: Path of C(plan.json), the input of M(tcib.images.tcib_build_graph); in check mode, of the preview
+    C(check-plan.json).
   returned: success
   type: str
   sample: /var/tmp/tcib/plan.json
@@ -246,7 +276,6 @@ unavailable:
   sample: {qdrouterd: Debian 13 does not package the Qpid Dispatch Router}
 """
 
-import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
@@ -255,10 +284,9 @@ from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeE
 from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.overrides import split_extra_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    PlanSettings, assign_paths, config_selection, load_unavailable, make_plan, plan_document, plan_dot,
-    unavailable_path, write_contexts)
+    Plan, PlanSettings, config_selection, contexts_to_change, load_unavailable, make_plan, unavailable_path,
+    write_contexts, write_plan)
 from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
-from ansible_collections.tcib.images.plugins.module_utils.report import write_json
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 from ansible_collections.tcib.images.plugins.module_utils.workdir import WorkDirBusy, exclusive, new_plan_id
@@ -310,30 +338,29 @@ def main():
             if warning:
                 module.warn(warning)
         entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names,
-                            unavailable, unavailable_source)
+                            unavailable, unavailable_source, work_dir=p["work_dir"])
         for entry in entries:
-            for warning in entry.pop("warnings", []):
+            for warning in entry.warnings:
                 module.warn(warning)
-        plan_path = os.path.join(p["work_dir"], "plan.json")
-        plan_id = new_plan_id()
-        # Not while another run plans or builds here: it builds from these contexts and this plan.
-        with exclusive(p["work_dir"], "planning"):
-            assign_paths(entries, p["work_dir"])
-            changed = [] if module.check_mode else write_contexts(entries, p["work_dir"])
-            for entry in entries:
-                entry.pop("sources", None)
-            write_json(plan_path, dict(plan_document(entries), plan_id=plan_id, distro=p["distro"],
-                                       release=p["release"]))
-            with open(os.path.join(p["work_dir"], "plan.dot"), "w") as handle:
-                handle.write(plan_dot(entries))
+        plan = Plan(entries=entries, plan_id=new_plan_id(), distro=p["distro"], release=p["release"])
+        if module.check_mode:
+            # A preview beside the real plan, without the lock: a check never rewrites what a real run
+            # planned or builds from. Changed: what the real run would write.
+            changed = contexts_to_change(entries)
+            plan_path = write_plan(p["work_dir"], plan, check=True)
+        else:
+            # Not while another run plans or builds here: it builds from these contexts and this plan.
+            with exclusive(p["work_dir"], "planning"):
+                changed = write_contexts(entries)
+                plan_path = write_plan(p["work_dir"], plan)
     except (TreeError, VariableError, WorkDirBusy, ImageRefError) as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # pylint: disable=broad-except
         # Whatever a tree holds, the run ends with a message, not a traceback (kept for -vvv).
         module.fail_json(msg="planning failed: %s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
-    module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries],
-                     plan_path=plan_path, plan_id=plan_id, unavailable=skipped)
-
+    module.exit_json(changed=bool(changed), images=[entry.result() for entry in entries],
+                     names=[entry.name for entry in entries], plan_path=plan_path, plan_id=plan.plan_id,
+                     unavailable=skipped)
 
 if __name__ == "__main__":
     main()

@@ -255,7 +255,11 @@ def test_check_mode_pushes_nothing_and_says_what_would_be_pushed(tmp_path):
     assert summary["push_counts"] == {push.WOULD_PUSH: 4}
     assert "would push" in summary["table"]
     assert build_graph.changed(results)
-    assert [entry["push_status"] for entry in json.load(open(plan))["images"]] == [push.WOULD_PUSH] * 4
+    # The preview beside the plan carries the statuses; the plan a real run builds from stays as it was.
+    assert summary["summary_path"] == os.path.join(os.path.dirname(plan), "check-plan.json")
+    assert [entry["push_status"] for entry in json.load(open(summary["summary_path"]))["images"]] \
+        == [push.WOULD_PUSH] * 4
+    assert "push_status" not in open(plan).read()
 
 
 def test_check_mode_reads_the_registry_for_images_already_built(tmp_path):
@@ -319,3 +323,18 @@ def test_a_run_is_refused_while_another_holds_the_work_dir(tmp_path):
         with pytest.raises(workdir.WorkDirBusy, match="is in use by another run"):
             build_graph.run_build_graph(params(plan), host)
     assert not host.log
+
+
+def test_a_check_takes_no_lock_and_leaves_the_plan_and_summary_alone(tmp_path):
+    host = FakeHost()
+    plan = write_plan(tmp_path, TREE)
+    before = open(plan).read()
+    # A real run holds the work_dir: the check still runs, and writes only its preview.
+    with workdir.exclusive(os.path.dirname(plan), "building"):
+        results, summary = build_graph.run_build_graph(params(plan, push=False), host, check_mode=True)
+    assert [item["status"] for item in results] == ["would build"] * 4
+    assert open(plan).read() == before
+    assert not os.path.exists(os.path.join(os.path.dirname(plan), "summary.json"))
+    preview = json.load(open(summary["summary_path"]))
+    assert [(item["name"], item["status"]) for item in preview["images"]] == [
+        (name, "would build") for name, _parent in TREE]
