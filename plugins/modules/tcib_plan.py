@@ -362,5 +362,6 @@ def main():
                      names=[entry.name for entry in entries], plan_path=plan_path, plan_id=plan.plan_id,
                      unavailable=skipped)
 
+
 if __name__ == "__main__":
     main()

@@ -154,7 +154,7 @@ def test_config_names_select_images(tree, settings):
     assert names == ["base", "os", "nova-base", "nova-api"]
     # Together with services: the union.
     names = [entry.name for entry in make_plan(tree, settings, services=["keystone"],
-                                                  config_names=["nova-base"])]
+                                               config_names=["nova-base"])]
     assert names == ["base", "keystone", "os", "nova-base"]
 
 
@@ -348,7 +348,7 @@ def test_gather_sources_are_the_source_paths(write_tree, settings):
     entry = make_plan(str(root), settings)[0]
     base = os.path.join(str(root), "base")
     assert entry.gather_sources == [os.path.join(base, "files", "a.conf"), os.path.join(base, "files", "b.conf"),
-                                       os.path.join(base, "scripts")]
+                                    os.path.join(base, "scripts")]
 
 
 def test_plan_templates_with_distro_and_release(tree, settings):
@@ -493,10 +493,10 @@ def test_generated_labels_title_and_config(write_tree, settings):
                        "base/child/child.yaml": {"tcib_meta": {"data": ["/var/lib/child"]}}})
     plan = by_name(make_plan(str(root), settings))
     assert plan["base"].variables["tcib_labels"] == {"org.opencontainers.image.title": "mine",
-                                                        "tcib.images.config": "/etc/a,/etc/b"}
+                                                     "tcib.images.config": "/etc/a,/etc/b"}
     assert plan["base"].package == "base-files"
     assert plan["child"].variables["tcib_labels"] == {"org.opencontainers.image.title": "pfx-child",
-                                                         "tcib.images.data": "/var/lib/child"}
+                                                      "tcib.images.data": "/var/lib/child"}
     assert 'LABEL tcib.images.data="/var/lib/child"' in plan["child"].containerfile
 
 
@@ -733,7 +733,7 @@ def test_empty_variable_files_are_warned_about(write_tree, settings):
         "%s holds no variables (an empty file)" % (root / "base" / "os" / "os.yaml"),
         "image os has no variables at all: it would be built as a copy of its parent base"]
     assert plan["memcached"].warnings == ["%s holds no variables (an empty file)"
-                                             % (root / "base" / "os" / "memcached" / "a.yaml")]
+                                          % (root / "base" / "os" / "memcached" / "a.yaml")]
 
 
 def test_write_if_changed_writes_whole_files_only_when_they_change(tmp_path):
@@ -748,3 +748,10 @@ def test_write_if_changed_writes_whole_files_only_when_they_change(tmp_path):
     assert write_if_changed(path, "FROM b\n") is True
     assert open(path).read() == "FROM b\n"
     assert os.listdir(str(tmp_path / "ctx")) == ["Containerfile"]  # no temporary file left
+
+
+def test_entries_planned_without_a_work_dir_are_written_at_its_paths(tree, settings, tmp_path):
+    entries = make_plan(tree, settings, services=["os"])
+    assert entries[0].context_dir is None
+    assert write_contexts(entries, str(tmp_path / "work")) == ["base", "os"]
+    assert (tmp_path / "work" / "base" / "os" / "Containerfile").read_text() == entries[1].containerfile
