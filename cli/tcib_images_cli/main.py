@@ -257,9 +257,10 @@ def list_images(args, root, extra, out=sys.stdout, err=sys.stderr):
     base_image = extra.get("base_image") or "localhost/tcib/debian:%s" % release
     prefix = extra.get("prefix", "openstack")
     try:
-        settings = PlanSettings(base_image, extra.get("registry", "localhost"), extra.get("image_namespace", "tcib"),
-                                prefix, extra.get("tag", "latest"), extra.get("distro", "debian"),
-                                {v: k for k, v in RELEASES.items()}.get(release, release),
+        settings = PlanSettings(base_image, registry=extra.get("registry", "localhost"),
+                                namespace=extra.get("image_namespace", "tcib"), prefix=prefix,
+                                tag=extra.get("tag", "latest"), distro=extra.get("distro", "debian"),
+                                release={v: k for k, v in RELEASES.items()}.get(release, release),
                                 extras=extra.get("tcib_extras"), extra_gather_dirs=extra.get("extra_gather_dirs"))
         unavailable_source = unavailable_path(tree)
         unavailable = load_unavailable(unavailable_source)

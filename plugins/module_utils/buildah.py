@@ -42,7 +42,7 @@ class BuildError(Exception):
 class BuildRequest(object):
     """Everything one build needs. Lists of ``key=value`` pairs stay in the order given."""
 
-    def __init__(self, image, context_dir, containerfile=None, log_path=None, build_args=None,
+    def __init__(self, image, *, context_dir, containerfile=None, log_path=None, build_args=None,
                  labels=None, volumes=None, isolation=None, network="host", image_format="docker",
                  timeout=None, extra_args=None, bill=None, from_image=None, from_name=None):
         # A BillOfMaterials to write into the image after its build (None: none).

@@ -236,11 +236,12 @@ class ImageBuilder(object):
             volumes = list(self.options.volumes) + list(self.options.run_volumes)
             if cache_dir:
                 volumes.append("%s:/var/cache/apt/archives" % cache_dir)
-            request = BuildRequest(entry.image, entry.context_dir, entry.containerfile_path,
-                                   entry.log_path, self.options.build_args, labels, volumes,
-                                   self.options.isolation, self.options.network, self.options.image_format,
-                                   self.options.timeout, bill=bill, from_image=self.from_ids.get(entry.name),
-                                   from_name=entry.from_image)
+            request = BuildRequest(entry.image, context_dir=entry.context_dir,
+                                   containerfile=entry.containerfile_path, log_path=entry.log_path,
+                                   build_args=self.options.build_args, labels=labels, volumes=volumes,
+                                   isolation=self.options.isolation, network=self.options.network,
+                                   image_format=self.options.image_format, timeout=self.options.timeout, bill=bill,
+                                   from_image=self.from_ids.get(entry.name), from_name=entry.from_image)
             try:
                 return self.builder.build(request)
             except BuildError as exc:

@@ -15,9 +15,6 @@ import difflib
 from ansible_collections.tcib.images.plugins.module_utils import reference
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
 
-# The graph is wrong (unknown names, a parent that does not exist, a cycle): the tree's error.
-GraphError = TreeError
-
 
 def closest(name, known):
     return difflib.get_close_matches(name, sorted(known), n=5, cutoff=0.5)
@@ -25,7 +22,7 @@ def closest(name, known):
 
 def unknown(name, known, what):
     hint = closest(name, known)
-    return GraphError("unknown %s %r%s" % (what, name, "; closest known: %s" % ", ".join(hint) if hint else ""))
+    return TreeError("unknown %s %r%s" % (what, name, "; closest known: %s" % ", ".join(hint) if hint else ""))
 
 
 def resolve_from(tcib_from, names, ref_of):
@@ -47,7 +44,7 @@ def resolve_from(tcib_from, names, ref_of):
 
 
 def check_cycles(parents, where=None):
-    """Raise GraphError naming the images (and their files, via ``where``) of any cycle."""
+    """Raise TreeError naming the images (and their files, via ``where``) of any cycle."""
     where = where or (lambda name: name)
     done = set()
     for start in sorted(parents):
@@ -56,7 +53,7 @@ def check_cycles(parents, where=None):
         while node is not None and node not in done:
             if node in seen:
                 cycle = path[path.index(node):] + [node]
-                raise GraphError("images depend on each other in a cycle: %s"
+                raise TreeError("images depend on each other in a cycle: %s"
                                  % " -> ".join(where(name) for name in cycle))
             seen.add(node)
             path.append(node)
@@ -95,7 +92,7 @@ def descendants(parents, name):
 
 def not_available(name, unavailable, what="image"):
     """The error for a name the tree knows it cannot build (upstream has the image, Debian lacks its package)."""
-    return GraphError("%s %r is not available from this tree: %s" % (what, name, unavailable[name]))
+    return TreeError("%s %r is not available from this tree: %s" % (what, name, unavailable[name]))
 
 
 def split_unavailable(names, unavailable):
@@ -176,11 +173,11 @@ def names_from_config(data, prefix="openstack", source="config file"):
     (the file) and the entry."""
     entries = data.get("container_images", []) if isinstance(data, dict) else data
     if not isinstance(entries, list):
-        raise GraphError("%s: container_images must be a list of {imagename: ...}" % source)
+        raise TreeError("%s: container_images must be a list of {imagename: ...}" % source)
     names = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("imagename"):
-            raise GraphError("%s: container_images[%d] has no imagename (each entry needs one, such as "
+            raise TreeError("%s: container_images[%d] has no imagename (each entry needs one, such as "
                              "imagename: quay.io/ns/openstack-nova-api:tag)" % (source, index))
         names.append(normalise_image_name(str(entry["imagename"]), prefix))
     return names

@@ -308,7 +308,7 @@ def read_plan(path, plan_id=None):
 class PlanSettings(object):
     """Naming and context shared by every image of one run."""
 
-    def __init__(self, base_image, registry="localhost", namespace="tcib", prefix="openstack",
+    def __init__(self, base_image, *, registry="localhost", namespace="tcib", prefix="openstack",
                  tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False,
                  image_overrides=None, extras=None, extra_gather_dirs=None):
         self.merge_runs = merge_runs
@@ -378,7 +378,7 @@ def resolve_parents(images, settings):
                 parents[name] = graph.resolve_from(str(rendered), images, settings.ref)
                 if parents[name] is None:
                     reference.parse(str(rendered))
-            except (graph.GraphError, reference.ImageRefError) as exc:
+            except (discovery.TreeError, reference.ImageRefError) as exc:
                 raise VariableError(str(exc), sources.get("tcib_from"), "tcib_from")
     graph.check_cycles(parents, lambda name: "%s (%s)" % (name, images[name].directory))
     return parents

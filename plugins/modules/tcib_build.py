@@ -152,8 +152,9 @@ def main():
     )
     p = module.params
     request = BuildRequest(
-        p["image"], p["context_dir"], p["containerfile"], p["log_path"], p["build_args"], p["labels"],
-        p["volumes"], p["isolation"], p["network"], p["image_format"], p["timeout"])
+        p["image"], context_dir=p["context_dir"], containerfile=p["containerfile"], log_path=p["log_path"],
+        build_args=p["build_args"], labels=p["labels"], volumes=p["volumes"], isolation=p["isolation"],
+        network=p["network"], image_format=p["image_format"], timeout=p["timeout"])
     buildah = module.get_bin_path("buildah", required=True)
     podman = module.get_bin_path("podman", required=True)
     if module.check_mode:

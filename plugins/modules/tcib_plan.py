@@ -326,9 +326,10 @@ def main():
             from_file, image_overrides = split_extra_config(load_file(p["extra_config"]), p["extra_config"])
             extra_vars = dict(from_file, **extra_vars)
         image_overrides.update(p["image_overrides"])
-        settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
-                                p["distro"], p["release"], extra_vars, p["merge_runs"], image_overrides,
-                                p["tcib_extras"], p["extra_gather_dirs"])
+        settings = PlanSettings(p["base_image"], registry=p["registry"], namespace=p["namespace"],
+                                prefix=p["prefix"], tag=p["tag"], distro=p["distro"], release=p["release"],
+                                extra_vars=extra_vars, merge_runs=p["merge_runs"], image_overrides=image_overrides,
+                                extras=p["tcib_extras"], extra_gather_dirs=p["extra_gather_dirs"])
         unavailable_source = p["unavailable_file"] or unavailable_path(p["tree"])
         unavailable = load_unavailable(unavailable_source)
         config_names, skipped = [], {}
