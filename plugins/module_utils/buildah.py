@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from ansible_collections.tcib.images.plugins.module_utils import leftovers, reference
+from ansible_collections.tcib.images.plugins.module_utils import defaults, leftovers, reference
 from ansible_collections.tcib.images.plugins.module_utils import sbom as boms
 from ansible_collections.tcib.images.plugins.module_utils.leftovers import TEMP_REPOSITORY
 
@@ -68,7 +68,7 @@ class BuildRequest(object):
 class BillOfMaterials(object):
     """Where an image's bill of materials goes outside the image, and what it names."""
 
-    def __init__(self, keep_path=None, package=None, distro="debian", release="13"):
+    def __init__(self, keep_path=None, package=None, distro=defaults.DISTRO, release=defaults.RELEASE):
         self.keep_path = keep_path
         # The image's main package: its installed version becomes org.opencontainers.image.version.
         self.package = package

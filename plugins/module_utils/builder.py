@@ -14,6 +14,7 @@ __metaclass__ = type
 import threading
 import time
 
+from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils import pkgcache, provenance, status
 from ansible_collections.tcib.images.plugins.module_utils.aptindex import describe_pending, pending_updates
@@ -73,8 +74,8 @@ def mirror_failure(log_text):
 class BuildOptions(object):
     def __init__(self, force=False, check=False, timeout=0, retries=2, retry_delay=5.0, package_cache=None,
                  volumes=None, build_args=None, labels=None, isolation=None, network="host",
-                 image_format="docker", sleep=time.sleep, origin=None, candidates=None, distro="debian",
-                 release="13"):
+                 image_format="docker", sleep=time.sleep, origin=None, candidates=None, distro=defaults.DISTRO,
+                 release=defaults.RELEASE):
         # Where the tree comes from (provenance.TreeOrigin), read when the first image is built.
         self.origin = origin
         # {package: version apt would install today}, or None when updates are not checked.

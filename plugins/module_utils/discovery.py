@@ -25,6 +25,7 @@ except ImportError:
 else:
     YAML_IMPORT_ERROR = None
 
+from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -279,7 +280,7 @@ def find_image_dir(root, name):
     return found[0]
 
 
-def image_ref(name, registry="localhost", namespace="tcib", prefix="openstack", tag="latest"):
+def image_ref(name, registry=defaults.REGISTRY, namespace=defaults.NAMESPACE, prefix=defaults.PREFIX, tag=defaults.TAG):
     """``{registry}/{namespace}/{prefix}-{name}:{tag}``; empty parts are left out."""
     repo = "%s-%s" % (prefix, name) if prefix else name
     path = "/".join(part.strip("/") for part in (registry, namespace, repo) if part)

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import difflib
 
-from ansible_collections.tcib.images.plugins.module_utils import reference
+from ansible_collections.tcib.images.plugins.module_utils import defaults, reference
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
 
 
@@ -157,7 +157,7 @@ def order(parents, names):
     return sorted(names, key=lambda name: (depth[name], name))
 
 
-def normalise_image_name(imagename, prefix="openstack"):
+def normalise_image_name(imagename, prefix=defaults.PREFIX):
     """The tree name of an entry of a tripleo_containers.yaml-style list, as upstream does.
 
     ``quay.io/ns/openstack-nova-api:tag`` -> ``nova-api``.
@@ -168,7 +168,7 @@ def normalise_image_name(imagename, prefix="openstack"):
     return name
 
 
-def names_from_config(data, prefix="openstack", source="config file"):
+def names_from_config(data, prefix=defaults.PREFIX, source="config file"):
     """Image names listed by a config file's ``container_images`` (or a bare list); errors name ``source``
     (the file) and the entry."""
     entries = data.get("container_images", []) if isinstance(data, dict) else data

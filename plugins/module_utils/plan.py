@@ -28,7 +28,8 @@ except ImportError:
 else:
     YAML_IMPORT_ERROR = None
 
-from ansible_collections.tcib.images.plugins.module_utils import discovery, graph, overrides, reference, report, workdir
+from ansible_collections.tcib.images.plugins.module_utils import (
+    defaults, discovery, graph, overrides, reference, report, workdir)
 from ansible_collections.tcib.images.plugins.module_utils.files import holds, write_if_changed
 from ansible_collections.tcib.images.plugins.module_utils.render import render
 from ansible_collections.tcib.images.plugins.module_utils.variables import (
@@ -268,8 +269,8 @@ class Plan:
 
     entries: list
     plan_id: str
-    distro: str = "debian"
-    release: str = "13"
+    distro: str = defaults.DISTRO
+    release: str = defaults.RELEASE
 
 
 def write_plan(work_dir, plan, check=False, statuses=None):
@@ -301,15 +302,16 @@ def read_plan(path, plan_id=None):
         entries = [PlanEntry.from_document(item) for item in document["images"]]
     except (KeyError, TypeError, AttributeError):
         raise ValueError("%s is not a plan written by tcib_plan" % path)
-    return Plan(entries=entries, plan_id=document.get("plan_id"), distro=document.get("distro", "debian"),
-                release=document.get("release", "13"))
+    return Plan(entries=entries, plan_id=document.get("plan_id"), distro=document.get("distro", defaults.DISTRO),
+                release=document.get("release", defaults.RELEASE))
 
 
 class PlanSettings(object):
     """Naming and context shared by every image of one run."""
 
-    def __init__(self, base_image, *, registry="localhost", namespace="tcib", prefix="openstack",
-                 tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False,
+    def __init__(self, base_image, *, registry=defaults.REGISTRY, namespace=defaults.NAMESPACE,
+                 prefix=defaults.PREFIX, tag=defaults.TAG, distro=defaults.DISTRO, release=defaults.RELEASE,
+                 extra_vars=None, merge_runs=False,
                  image_overrides=None, extras=None, extra_gather_dirs=None):
         self.merge_runs = merge_runs
         # Directories besides the tree that tcib_gather_files may gather from (a setting, never a variable file).
@@ -444,8 +446,8 @@ def plan_image(image, parent, settings, gather_roots=None, work_dir=None):
         **(entry_paths(work_dir, image.relpath, image.name) if work_dir else {}))
 
 
-def render_image(file_variables, file_sources, variables=None, extras=None, distro="debian", release="13",
-                 from_image=None, image=None, merge=False):
+def render_image(file_variables, file_sources, variables=None, extras=None, distro=defaults.DISTRO,
+                 release=defaults.RELEASE, from_image=None, image=None, merge=False):
     """One image outside a plan (the containerfile role), its variables layered as a plan layers them.
 
     The image's files first, then the known tcib_ variables among ``extras`` (as upstream's

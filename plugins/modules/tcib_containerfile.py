@@ -145,6 +145,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils.discovery import (
     TreeError, find_image_dir, merge_files, yaml_files)
 from ansible_collections.tcib.images.plugins.module_utils.files import write_if_changed
@@ -165,8 +166,8 @@ def main():
             image=dict(type="str"),
             merge_runs=dict(type="bool", default=False),
             from_image=dict(type="str"),
-            distro=dict(type="str", default="debian"),
-            release=dict(type="str", default="13"),
+            distro=dict(type="str", default=defaults.DISTRO),
+            release=dict(type="str", default=defaults.RELEASE),
             extra_gather_dirs=dict(type="list", elements="path", default=[]),
         ),
         mutually_exclusive=[("image_dir", "tree")],

@@ -280,6 +280,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError, load_file
 from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.overrides import split_extra_config
@@ -303,12 +304,12 @@ def main():
             exclude=dict(type="list", elements="str", default=[]),
             config_file=dict(type="path"),
             unavailable_file=dict(type="path"),
-            registry=dict(type="str", default="localhost"),
-            namespace=dict(type="str", default="tcib"),
-            prefix=dict(type="str", default="openstack"),
-            tag=dict(type="str", default="latest"),
-            distro=dict(type="str", default="debian"),
-            release=dict(type="str", default="13"),
+            registry=dict(type="str", default=defaults.REGISTRY),
+            namespace=dict(type="str", default=defaults.NAMESPACE),
+            prefix=dict(type="str", default=defaults.PREFIX),
+            tag=dict(type="str", default=defaults.TAG),
+            distro=dict(type="str", default=defaults.DISTRO),
+            release=dict(type="str", default=defaults.RELEASE),
             extra_vars=dict(type="dict", default={}),
             merge_runs=dict(type="bool", default=False),
             extra_config=dict(type="path"),
