@@ -38,3 +38,12 @@ def test_the_tripleoclient_role_names_images_as_build_yml():
 def test_the_default_base_image_is_the_default_suite_s():
     assert defaults.BASE_IMAGE == defaults.base_image() == "localhost/tcib/debian:trixie"
     assert defaults.RELEASE == defaults.RELEASES[defaults.SUITE]
+
+
+def test_hotfix_yml_names_images_as_build_yml():
+    play_vars = load("playbooks", "hotfix.yml")[0]["vars"]
+    assert play_vars["registry"] == defaults.REGISTRY
+    assert play_vars["image_namespace"] == "{{ namespace if namespace is string else '%s' }}" % defaults.NAMESPACE
+    assert play_vars["prefix"] == defaults.PREFIX
+    assert play_vars["tag"] == defaults.TAG
+    assert play_vars["work_dir"] == defaults.WORK_DIR
