@@ -5,6 +5,7 @@
 
 import os
 
+import pytest
 import yaml
 
 from ansible_collections.tcib.images.plugins.module_utils import defaults
@@ -16,18 +17,23 @@ def load(*path):
         return yaml.safe_load(handle)
 
 
-def test_build_yml_defaults_are_the_collection_s():
-    play_vars = load("playbooks", "build.yml")[0]["vars"]
+@pytest.mark.parametrize("playbook", ["build.yml", "hotfix.yml"])
+def test_the_playbooks_name_images_with_the_collection_s_defaults(playbook):
+    play_vars = load("playbooks", playbook)[0]["vars"]
     assert play_vars["registry"] == defaults.REGISTRY
     # `namespace` comes from extra vars only (see the playbook); its fallback is the default.
     assert play_vars["image_namespace"] == "{{ namespace if namespace is string else '%s' }}" % defaults.NAMESPACE
     assert play_vars["prefix"] == defaults.PREFIX
     assert play_vars["tag"] == defaults.TAG
+    assert play_vars["work_dir"] == defaults.WORK_DIR
+
+
+def test_build_yml_builds_from_the_collection_s_distribution():
+    play_vars = load("playbooks", "build.yml")[0]["vars"]
     assert play_vars["distro"] == defaults.DISTRO
     assert play_vars["distro_suite"] == defaults.SUITE
     assert play_vars["debian_releases"] == defaults.RELEASES
     assert play_vars["base_image"] == "%s:{{ distro_suite }}" % defaults.BASE_IMAGE_REPOSITORY
-    assert play_vars["work_dir"] == defaults.WORK_DIR
 
 
 def test_the_tripleoclient_role_names_images_as_build_yml():
@@ -39,11 +45,3 @@ def test_the_default_base_image_is_the_default_suite_s():
     assert defaults.BASE_IMAGE == defaults.base_image() == "localhost/tcib/debian:trixie"
     assert defaults.RELEASE == defaults.RELEASES[defaults.SUITE]
 
-
-def test_hotfix_yml_names_images_as_build_yml():
-    play_vars = load("playbooks", "hotfix.yml")[0]["vars"]
-    assert play_vars["registry"] == defaults.REGISTRY
-    assert play_vars["image_namespace"] == "{{ namespace if namespace is string else '%s' }}" % defaults.NAMESPACE
-    assert play_vars["prefix"] == defaults.PREFIX
-    assert play_vars["tag"] == defaults.TAG
-    assert play_vars["work_dir"] == defaults.WORK_DIR
