@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcib.images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Build a whole plan: options, scheduling, summary. Shared by the module and its action plugin."""
+"""Build a whole plan: options, scheduling, summary. ``execute`` is the one execution path: the module runs
+it on the host, the action plugin on the controller (only to stream the progress)."""
 
 from __future__ import absolute_import, division, print_function
 

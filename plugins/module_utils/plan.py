@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcib.images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""From a variable tree to a build plan: plain data, plus the rendered build contexts.
+"""From a variable tree to a build plan, and the plan model: one PlanEntry per image, made once.
 
-tree -> selected images (parents first) -> templated, validated variables ->
-Containerfile and gathered files under ``work_dir`` mirroring the tree.
+tree -> selected images (parents first) -> templated, validated variables -> PlanEntry (with its paths) ->
+Containerfile and gathered files under ``work_dir`` mirroring the tree. ``write_plan`` and ``read_plan``
+are the one writer and reader of plan.json and plan.dot (and of a check run's preview).
 """
 
 from __future__ import absolute_import, division, print_function
