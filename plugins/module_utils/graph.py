@@ -54,7 +54,7 @@ def check_cycles(parents, where=None):
             if node in seen:
                 cycle = path[path.index(node):] + [node]
                 raise TreeError("images depend on each other in a cycle: %s"
-                                 % " -> ".join(where(name) for name in cycle))
+                                % " -> ".join(where(name) for name in cycle))
             seen.add(node)
             path.append(node)
             node = parents.get(node)
@@ -178,7 +178,7 @@ def names_from_config(data, prefix=defaults.PREFIX, source="config file"):
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("imagename"):
             raise TreeError("%s: container_images[%d] has no imagename (each entry needs one, such as "
-                             "imagename: quay.io/ns/openstack-nova-api:tag)" % (source, index))
+                            "imagename: quay.io/ns/openstack-nova-api:tag)" % (source, index))
         names.append(normalise_image_name(str(entry["imagename"]), prefix))
     return names
 

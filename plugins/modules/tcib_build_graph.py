@@ -349,5 +349,6 @@ def main():
         module.fail_json(**outcome)
     module.exit_json(**outcome)
 
+
 if __name__ == "__main__":
     main()

@@ -210,7 +210,7 @@ def test_push_failure_fails_the_run_naming_the_registry_and_keeps_the_images(tmp
     host.push_error = "dial tcp 127.0.0.1:5000: connect: connection refused"
     sleeps = []
     results, summary = build_graph.build_plan(params(write_plan(tmp_path, TREE), push_retries=2), host,
-                                                   sleep=sleeps.append)
+                                              sleep=sleeps.append)
     assert [item["status"] for item in results] == ["built"] * 4
     assert [item["push_status"] for item in results] == [push.FAILED] * 4
     assert [item["push_attempts"] for item in results] == [3] * 4

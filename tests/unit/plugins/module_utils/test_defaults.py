@@ -44,4 +44,3 @@ def test_the_tripleoclient_role_names_images_as_build_yml():
 def test_the_default_base_image_is_the_default_suite_s():
     assert defaults.BASE_IMAGE == defaults.base_image() == "localhost/tcib/debian:trixie"
     assert defaults.RELEASE == defaults.RELEASES[defaults.SUITE]
-
