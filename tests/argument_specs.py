@@ -9,12 +9,8 @@ import sys
 
 import yaml
 
-import collection_path
-
-collection_path.install()
-from ansible_collections.tcib.images.plugins.module_utils import variables  # noqa: E402
-
-PATH = os.path.join(collection_path.REPO_ROOT, "roles", "containerfile", "meta", "argument_specs.yml")
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PATH = os.path.join(REPO_ROOT, "roles", "containerfile", "meta", "argument_specs.yml")
 HEADER = ("# The tcib_* options (names, order, types) are written by `make argument-specs` from SCHEMA in\n"
           "# plugins/module_utils/variables.py: change them there. Descriptions and the rest are edited here.\n")
 # How validate() takes list items that are not strings: commands in exec form, one-key mappings.
@@ -27,6 +23,8 @@ class SchemaError(Exception):
 
 def option_type(name):
     """The argument spec of a variable, from its kind in the schema."""
+    from ansible_collections.tcib.images.plugins.module_utils import variables
+
     if name == "tcib_path":
         return {"type": "path", "required": True}  # the role's output directory
     kind = variables.SCHEMA[name]
@@ -46,6 +44,8 @@ class _Dumper(yaml.SafeDumper):
 
 def generate(text):
     """The file's text with its tcib_* options written from SCHEMA (first, in the schema's order)."""
+    from ansible_collections.tcib.images.plugins.module_utils import variables
+
     document = yaml.safe_load(text)
     options = document["argument_specs"]["main"]["options"]
     written = {}
@@ -76,4 +76,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    import collection_path  # this checkout's collection (tests/unit has it importable already)
+
+    collection_path.install()
     sys.exit(main(sys.argv[1:]))

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.tcib.images.plugins.module_utils import graph, leftovers, lifeline, push, report, status, workdir
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
-from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
+from ansible_collections.tcib.images.plugins.module_utils import buildah
 from ansible_collections.tcib.images.plugins.module_utils import plan as plans
 from ansible_collections.tcib.images.plugins.module_utils.provenance import TreeOrigin
 from ansible_collections.tcib.images.plugins.module_utils.scheduler import Scheduler
@@ -36,9 +36,7 @@ ARGUMENT_SPEC = dict(
     volumes=dict(type="list", elements="str", default=[]),
     build_args=dict(type="dict", default={}),
     labels=dict(type="dict", default={}),
-    isolation=dict(type="str", choices=["oci", "chroot", "rootless"]),
-    network=dict(type="str", default="host"),
-    image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
+    **buildah.RUN_OPTIONS_SPEC,
     revision=dict(type="str"),
     source=dict(type="str"),
     tree=dict(type="path"),
@@ -262,7 +260,7 @@ def _schedule(params, plan, run_command, tools, progress, options, check_mode, s
         opts = push_options(params, sleep)
         pusher = push.ImagePusher(push.Registry(run_command, tools.buildah, tools.skopeo), opts, progress.push_retry)
         pool = push.PushPool(pusher, opts.workers, progress.push_ended)
-    builder = Builder(run_command, tools.buildah, tools.podman)
+    builder = buildah.Builder(run_command, tools.buildah, tools.podman)
     # Every image and every FROM outside the plan, in one podman call rather than one each.
     builder.prefetch([entry.image for entry in entries] +
                      [entry.from_image for entry in entries if entry.parent not in by_name])

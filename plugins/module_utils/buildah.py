@@ -31,6 +31,14 @@ def image_labels(info):
     return (info.get("Config") or {}).get("Labels") or info.get("Labels") or {}
 
 
+# How RUN steps run, as the modules that build take it (documented once, in doc_fragments/buildah.py).
+RUN_OPTIONS_SPEC = dict(
+    isolation=dict(type="str", choices=["oci", "chroot", "rootless"]),
+    network=dict(type="str", default="host"),
+    image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
+)
+
+
 class BuildError(Exception):
     """A build failed; carries the structured result for the caller to report."""
 

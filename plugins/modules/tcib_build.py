@@ -130,7 +130,7 @@ log_tail:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
-    BuildError, BuildRequest, Builder, build_command)
+    RUN_OPTIONS_SPEC, BuildError, BuildRequest, Builder, build_command)
 
 
 def main():
@@ -143,10 +143,8 @@ def main():
             build_args=dict(type="dict", default={}),
             labels=dict(type="dict", default={}),
             volumes=dict(type="list", elements="str", default=[]),
-            isolation=dict(type="str", choices=["oci", "chroot", "rootless"]),
-            network=dict(type="str", default="host"),
-            image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
             timeout=dict(type="int", default=0),
+            **RUN_OPTIONS_SPEC
         ),
         supports_check_mode=True,
     )
