@@ -3,7 +3,6 @@
 ``make venv`` installs with ``-c constraints.txt``, so a new checkout gets the tool chain CI tested."""
 
 import os
-import re
 import sys
 from importlib import metadata
 

@@ -5,7 +5,6 @@
 
 import os
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import constraints
