@@ -307,6 +307,25 @@ def read_plan(path, plan_id=None):
                 release=document.get("release", defaults.RELEASE))
 
 
+def layer_variables(variables, sources, extras, on_top, on_top_source):
+    """An image's variables and their sources with, on top, the known tcib_ variables among ``extras``
+    (upstream's --tcib-extras: the others only templates see), then ``on_top`` (named ``on_top_source``)."""
+    variables, sources = dict(variables), dict(sources)
+    for key, value in (extras or {}).items():
+        if key in SCHEMA:
+            variables[key] = value
+            sources[key] = "tcib extras"
+    for key, value in (on_top or {}).items():
+        variables[key] = value
+        sources[key] = on_top_source
+    return variables, sources
+
+
+def template_context(extras, distro, release):
+    """What templates see besides the image's own variables."""
+    return dict(extras or {}, tcib_distro=distro, tcib_release=release)
+
+
 class PlanSettings(object):
     """Naming and context shared by every image of one run."""
 
@@ -343,20 +362,12 @@ class PlanSettings(object):
         return discovery.image_ref(name, self.registry, self.namespace, self.prefix, self.tag)
 
     def context(self):
-        context = dict(self.extras)
-        context.update({"tcib_distro": self.distro, "tcib_release": self.release})
-        return context
+        return template_context(self.extras, self.distro, self.release)
 
     def with_extra_vars(self, image):
         """The image's variables and their sources, with the run's extra variables and override on top."""
-        variables, sources = dict(image.variables), dict(image.sources)
-        for key, value in self.extras.items():
-            if key in SCHEMA:
-                variables[key] = value
-                sources[key] = "tcib extras"
-        for key, value in self.extra_vars.items():
-            variables[key] = value
-            sources[key] = "extra config"
+        variables, sources = layer_variables(image.variables, image.sources, self.extras, self.extra_vars,
+                                             "extra config")
         if image.name in self.overrides:
             variables, sources = overrides.apply_override(variables, sources, self.overrides[image.name],
                                                           "image_overrides.%s" % image.name)
@@ -456,18 +467,8 @@ def render_image(file_variables, file_sources, variables=None, extras=None, dist
     name or reference) the labels a plan gives every image are added, so the Containerfile is the
     one the plan renders. Returns the templated variables and the Containerfile text.
     """
-    merged, sources = dict(file_variables), dict(file_sources)
-    extras = dict(extras or {})
-    for key, value in extras.items():
-        if key in SCHEMA:
-            merged[key] = value
-            sources[key] = "tcib extras"
-    for key, value in (variables or {}).items():
-        merged[key] = value
-        sources[key] = "variables"
-    context = dict(extras)
-    context.update({"tcib_distro": distro, "tcib_release": release})
-    rendered = prepare_variables(merged, sources, context)
+    merged, sources = layer_variables(file_variables, file_sources, extras, variables, "variables")
+    rendered = prepare_variables(merged, sources, template_context(extras, distro, release))
     if not (rendered.get("tcib_from") or from_image):
         raise VariableError("set tcib_from or from_image", key="tcib_from")
     if image:
