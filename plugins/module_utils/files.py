@@ -21,8 +21,9 @@ def holds(path, text):
         return False
 
 
-def write_atomically(path, text):
-    """Write text to path (its directory made when missing), readable by all as the tools expect."""
+def write_atomically(path, text, move=os.replace):
+    """Write text to path (its directory made when missing), readable by all as the tools expect. ``move``:
+    how the temporary file replaces path (a module passes its ``atomic_move``)."""
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
@@ -30,15 +31,15 @@ def write_atomically(path, text):
         with os.fdopen(handle, "w") as out:
             out.write(text)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        move(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
 
 
-def write_if_changed(path, text):
+def write_if_changed(path, text, move=os.replace):
     """Write text unless the file already holds it; True when written."""
     if holds(path, text):
         return False
-    write_atomically(path, text)
+    write_atomically(path, text, move)
     return True

@@ -197,7 +197,7 @@ def main():
             before = handle.read()
     changed = before != text
     if changed and not module.check_mode:
-        write_if_changed(path, text)
+        write_if_changed(path, text, move=module.atomic_move)
     if not module.check_mode:
         copy_into(gathered, p["dest"])
     result = dict(changed=changed, containerfile=text, path=path, variables=rendered, image_dir=image_dir)
