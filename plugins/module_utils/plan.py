@@ -20,14 +20,6 @@ import os
 import re
 import shutil
 import stat
-import traceback
-
-try:
-    import yaml
-except ImportError:
-    YAML_IMPORT_ERROR = traceback.format_exc()
-else:
-    YAML_IMPORT_ERROR = None
 
 from ansible_collections.tcib.images.plugins.module_utils import (
     defaults, discovery, graph, overrides, reference, report, workdir)
@@ -577,10 +569,7 @@ def entry_paths(work_dir, relpath, name):
 
 
 def _vars_text(entry):
-    # libyaml's emitter writes the same text as PyYAML's own, four times faster (a quarter second over the
-    # tree). Looked up here, not at import: without PyYAML the module must still import, to say so.
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(entry.variables, Dumper=dumper, default_flow_style=False, sort_keys=True)
+    return discovery.dump_yaml(entry.variables)
 
 
 def contexts_to_change(entries):

@@ -43,7 +43,9 @@ requirements:
   - Jinja2
 seealso:
   - module: tcib.images.tcib_build_graph
+    description: Builds the images of the plan this module writes.
   - module: tcib.images.tcib_containerfile
+    description: Renders one image outside a plan, as a plan renders it.
 attributes:
   check_mode:
     support: full

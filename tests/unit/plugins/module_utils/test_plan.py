@@ -95,12 +95,18 @@ def test_tcib_from_naming_a_tree_image_makes_it_the_parent(write_tree, settings,
     assert names == ["base", "os", "nova-base", "nova-api", "keystone"]
 
 
-def test_unknown_bare_tcib_from_names_the_file_and_key(write_tree, settings):
-    root = with_keystone_from(write_tree, "nova-apu")
+def tcib_from_error(write_tree, settings, tcib_from):
+    """The planning error of keystone's tcib_from, which must name keystone's file."""
+    root = with_keystone_from(write_tree, tcib_from)
     with pytest.raises(VariableError) as info:
         make_plan(root, settings)
     message = str(info.value)
     assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
+    return message
+
+
+def test_unknown_bare_tcib_from_names_the_file_and_key(write_tree, settings):
+    message = tcib_from_error(write_tree, settings, "nova-apu")
     assert "tcib_from" in message
     assert "'nova-apu'" in message and "nova-api" in message  # closest known
 
@@ -592,11 +598,7 @@ def test_image_directory_that_cannot_name_an_image_is_named(write_tree, settings
 
 
 def test_tcib_from_outside_the_tree_must_be_a_valid_reference(write_tree, settings):
-    root = with_keystone_from(write_tree, "quay.io/Other/keystone:1")
-    with pytest.raises(VariableError) as info:
-        make_plan(root, settings)
-    message = str(info.value)
-    assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
+    message = tcib_from_error(write_tree, settings, "quay.io/Other/keystone:1")
     assert "tcib_from: image reference 'quay.io/Other/keystone:1'" in message
 
 
