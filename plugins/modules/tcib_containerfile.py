@@ -26,14 +26,18 @@ author:
 attributes:
   check_mode:
     support: full
-    description: In check mode the Containerfile is rendered and returned but not written.
+    description: In check mode the Containerfile is rendered and returned but not written; everything a real
+      run checks is checked (the variables, and each C(tcib_gather_files) match), and changed is reported
+      exactly when a real run would write the Containerfile.
   diff_mode:
     support: full
     description: Shows the file before and after.
   idempotent:
     support: full
-    description: The Containerfile is written (whole, through a temporary file) only when its text would
-      change, and only that change is reported; gathered files are copied into O(dest) on every run.
+    description: The Containerfile is written (whole, through a temporary file and the module's atomic_move)
+      only when its text would change, and only that change is reported; gathered files are copied into
+      O(dest) on every run. Every gathered path is checked before anything is written, so a bad one leaves
+      O(dest) as it was.
   platform:
     support: full
     platforms: posix
