@@ -317,7 +317,7 @@ def pool_workers(params):
 
 
 def push_failures(summary):
-    return [item for item in summary["images"] if item.get("push_status") == push.FAILED]
+    return [item for item in summary["images"] if item.get("push_status") == status.PUSH_FAILED]
 
 
 def failed(summary):
@@ -326,7 +326,7 @@ def failed(summary):
 
 def changed(results):
     return any(item["status"] in status.CHANGES
-               or item.get("push_status") in (push.PUSHED, push.WOULD_PUSH) for item in results)
+               or item.get("push_status") in (status.PUSHED, status.WOULD_PUSH) for item in results)
 
 
 def task_result(results, summary):
