@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.tcib.images.plugins.module_utils import build_graph, push, status, workdir
+from ansible_collections.tcib.images.plugins.module_utils import build_graph, status, workdir
 
 REGISTRY = "registry.example.com:5000"
 BASE_IMAGE = "docker.io/library/debian:13"
