@@ -66,6 +66,8 @@ class FakeStorage(object):
     def __call__(self, argv):
         if argv[1:3] == ["containers", "--json"]:
             return 0, json.dumps([{"id": "id-" + name, "containername": name} for name in self.containers]), ""
+        if argv[1] == "images" and "dangling=true" in argv:
+            return 0, "".join(image_id[:12] + "\n" for image_id in self.dangling), ""
         if argv[1:3] == ["image", "prune"]:
             # podman decides what is dangling and removes it in the one call; it prints the ids it removed.
             assert "--force" in argv and "label=tcib.images.inputs-digest" in argv
@@ -100,6 +102,7 @@ def test_a_stopped_run_removes_its_own():
     removed = leftovers.clean_storage(storage, select=leftovers.is_own)
     assert removed["containers"] == ["tcib-images-%s-abc" % mine]
     assert removed["images"] == ["localhost/tcib-build-in-progress/x:%s-2" % mine]
+    assert ["image", "prune"] not in storage.removed, "no prune when no image of ours is left without a name"
 
 
 def test_orphaned_builds_are_the_buildah_processes_of_ended_runs():
