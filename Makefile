@@ -12,19 +12,19 @@ SMOKE_IMAGES ?= base,os,$(CI_IMAGES)
 # The molecule scenarios CI runs (extensions/molecule/).
 MOLECULE_SCENARIOS ?= default infra keystone controlplane network
 
-.PHONY: build test unit lint sanity integration smoke molecule venv clean
+.PHONY: build test unit lint sanity integration smoke molecule venv clean argument-specs constraints
 
 build: venv ## Build the images of SERVICE and their parents
 	$(VENV)/bin/ansible-playbook build.yml -e service=$(SERVICE)
 
 venv: $(VENV)/.installed $(COLLECTION_LINK)
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt constraints.txt
 	@if ! python3 -m venv --help >/dev/null 2>&1 || ! command -v git >/dev/null; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv git; fi
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	touch $@
 
 $(COLLECTION_LINK):
@@ -57,6 +57,15 @@ molecule: venv ## Molecule scenarios with testinfra verifiers
 	for scenario in $(MOLECULE_SCENARIOS); do started=$$(date +%s); \
 		PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test -s $$scenario || exit 1; \
 		echo "molecule scenario $$scenario passed in $$(( $$(date +%s) - started )) s"; done
+
+# The containerfile role's tcib_* options, from the schema in plugins/module_utils/variables.py.
+argument-specs: venv
+	$(PY) tests/argument_specs.py
+
+# The versions of the virtualenv, as CI tested them, for `make venv` (after changing requirements.txt, or to
+# move to newer versions: pip install --upgrade in the virtualenv, test, then this).
+constraints: venv
+	$(PY) tests/constraints.py > constraints.txt
 
 clean:
 	rm -rf $(VENV)

@@ -15,12 +15,9 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 
-DEFAULT_WORK_DIR = "/var/tmp/tcib"
-# Debian release numbers as upstream's --release gives them, and the suites the base image is built from.
-RELEASES = {"12": "bookworm", "13": "trixie", "14": "forky"}
+from tcib_images_cli import collection
 
 
 class UsageError(Exception):
@@ -35,6 +32,18 @@ def collection_root():
         raise UsageError("no build.yml in %s: install tcib-build from the tcib.images checkout (pip install -e .) "
                          "or set TCIB_IMAGES_ROOT" % root)
     return root
+
+
+def _defaults():
+    """The collection's defaults (module_utils/defaults.py): the collection is importable by then (main)."""
+    from ansible_collections.tcib.images.plugins.module_utils import defaults
+
+    return defaults
+
+
+def suites_by_release():
+    """Debian suites by the release numbers upstream's --release gives."""
+    return dict((number, suite) for suite, number in _defaults().RELEASES.items())
 
 
 def whole_number(text):
@@ -76,7 +85,7 @@ def build_parser():
     upstream.add_argument("--volume", action="append", default=[], metavar="HOST:CONTAINER[:OPTIONS]",
                           help="bind mount for RUN steps of every build (repeatable)")
     upstream.add_argument("--work-dir", metavar="DIR",
-                          help="rendered Containerfiles, logs and summary (default: %s)" % DEFAULT_WORK_DIR)
+                          help="rendered Containerfiles, logs and summary (default: %s)" % _defaults().WORK_DIR)
     upstream.add_argument("--extra-config", metavar="FILE",
                           help="YAML file of variables for every image, with per-image image_overrides")
     upstream.add_argument("--skip-build", action="store_true",
@@ -137,18 +146,19 @@ def config_file(args, cwd):
 
 
 def suite(release):
-    if release in RELEASES.values() or not release.isdigit():
+    suites = suites_by_release()
+    if release in suites.values() or not release.isdigit():
         return release
-    if release not in RELEASES:
+    if release not in suites:
         raise UsageError("--release %s: known Debian releases are %s" % (
-            release, ", ".join("%s (%s)" % item for item in sorted(RELEASES.items()))))
-    return RELEASES[release]
+            release, ", ".join("%s (%s)" % item for item in sorted(suites.items()))))
+    return suites[release]
 
 
 def extravars(args, cwd=None):
     """The build.yml variables the options stand for. Options not given are left to the playbook's defaults."""
     cwd = cwd or os.getcwd()
-    extra = {"work_dir": _absolute(args.work_dir or DEFAULT_WORK_DIR, cwd)}
+    extra = {"work_dir": _absolute(args.work_dir or _defaults().WORK_DIR, cwd)}
     simple = (("base", "base_image"), ("distro", "distro"), ("tag", "tag"), ("prefix", "prefix"),
               ("namespace", "image_namespace"), ("registry", "registry"), ("build_timeout", "build_timeout"),
               ("jobs", "max_parallel"))
@@ -229,37 +239,26 @@ def outcome(runner_rc, summary, check_mode=False):
     return 0
 
 
-def _collection_importable(root):
-    """Make ``ansible_collections.tcib.images`` importable (a link to ``root`` in a temporary directory)."""
-    try:
-        from ansible_collections.tcib.images.plugins.module_utils import plan  # noqa: F401
-        return
-    except ImportError:
-        pass
-    top = tempfile.mkdtemp(prefix="tcib-build-")
-    os.makedirs(os.path.join(top, "ansible_collections", "tcib"))
-    os.symlink(root, os.path.join(top, "ansible_collections", "tcib", "images"))
-    sys.path.insert(0, top)
-
-
 def list_images(args, root, extra, out=sys.stdout, err=sys.stderr):
     """Print the selected images (name, parent, reference, FROM), as the plan would build them; the
     images a config file names that the tree cannot build go to ``err`` as the playbook's one warning."""
-    _collection_importable(root)
     from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError, load_file
     from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
     from ansible_collections.tcib.images.plugins.module_utils.plan import (
         PlanSettings, config_selection, load_unavailable, make_plan, unavailable_path)
+    from ansible_collections.tcib.images.plugins.module_utils.report import format_rows
     from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
+    defaults = _defaults()
     tree = extra.get("tcib_tree") or os.path.join(root, "vars", "tcib")
-    release = extra.get("distro_suite", "trixie")
-    base_image = extra.get("base_image") or "localhost/tcib/debian:%s" % release
-    prefix = extra.get("prefix", "openstack")
+    release = extra.get("distro_suite", defaults.SUITE)
+    base_image = extra.get("base_image") or defaults.base_image(release)
+    prefix = extra.get("prefix", defaults.PREFIX)
     try:
-        settings = PlanSettings(base_image, extra.get("registry", "localhost"), extra.get("image_namespace", "tcib"),
-                                prefix, extra.get("tag", "latest"), extra.get("distro", "debian"),
-                                {v: k for k, v in RELEASES.items()}.get(release, release),
+        settings = PlanSettings(base_image, registry=extra.get("registry", defaults.REGISTRY),
+                                namespace=extra.get("image_namespace", defaults.NAMESPACE), prefix=prefix,
+                                tag=extra.get("tag", defaults.TAG), distro=extra.get("distro", defaults.DISTRO),
+                                release=defaults.RELEASES.get(release, release),
                                 extras=extra.get("tcib_extras"), extra_gather_dirs=extra.get("extra_gather_dirs"))
         unavailable_source = unavailable_path(tree)
         unavailable = load_unavailable(unavailable_source)
@@ -274,10 +273,8 @@ def list_images(args, root, extra, out=sys.stdout, err=sys.stderr):
     if warning:
         err.write("tcib-build: warning: %s\n" % warning)
     rows = [("IMAGE", "PARENT", "REFERENCE", "FROM")]
-    rows += [(entry["name"], entry.get("parent") or "-", entry["image"], entry["from"]) for entry in entries]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] + "\n")
+    rows += [(entry.name, entry.parent or "-", entry.image, entry.from_image) for entry in entries]
+    out.write(format_rows(rows) + "\n")
     return 0
 
 
@@ -309,9 +306,12 @@ def run_playbook(args, root, extra):
     started = time.time() - 1
     runner = ansible_runner.run(**runner_kwargs(args, root, extra, private_data_dir))
     check_mode = args.skip_build or args.check_updates_only
-    summary_path = os.path.join(extra["work_dir"], "plan.json" if check_mode else "summary.json")
+    from ansible_collections.tcib.images.plugins.module_utils.plan import plan_files
+
+    # A check run's plan is its preview, beside the real run's plan.
+    summary_path = plan_files(extra["work_dir"], check=True)[0] if check_mode else os.path.join(
+        extra["work_dir"], "summary.json")
     summary = read_summary(summary_path, started)
-    _collection_importable(root)
     code = outcome(runner.rc, summary, check_mode)
     sys.stdout.flush()
     if args.check_updates_only and code == 0:
@@ -327,10 +327,16 @@ def run_playbook(args, root, extra):
 
 
 def main(argv=None):
+    try:
+        root = collection_root()
+    except UsageError as exc:
+        sys.stderr.write("tcib-build: %s\n" % exc)
+        return 2
+    # Before the options: their defaults are the collection's.
+    collection.importable(root)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        root = collection_root()
         extra = extravars(args)
         if extra.get("tcib_tree") and not os.path.isdir(extra["tcib_tree"]):
             raise UsageError("--config-path %s holds no tcib/ directory" % args.config_path)

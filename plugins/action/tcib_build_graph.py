@@ -6,7 +6,7 @@
 A module's output reaches the user only when it ends; builds take minutes, so on a
 local connection the same code runs here and prints a line as each image starts and
 finishes. On any other connection, or with become or a task environment, the module runs on the host as
-usual. Both paths return the same result (``build_graph.task_result``).
+usual. Both paths run ``build_graph.execute`` and return what it returns; this one only streams the progress.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,13 +21,13 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.tcib.images.plugins.module_utils.build_graph import ARGUMENT_SPEC, run_build_graph, task_result
+from ansible_collections.tcib.images.plugins.module_utils.build_graph import ARGUMENT_SPEC, Tools, execute
 from ansible_collections.tcib.images.plugins.module_utils.report import progress_line
 
 display = Display()
 
 
-def _run(argv):
+def _run_command(argv):
     env = dict(os.environ, LC_ALL="C")
     done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, check=False)
@@ -40,6 +40,10 @@ def _binary(name):
     if not path:
         raise AnsibleActionFail("%s is not installed on this host" % name)
     return path
+
+
+def _show_progress(kind, name, image_result, counts):
+    display.display(progress_line(kind, name, image_result or {}, counts))
 
 
 class ActionModule(ActionBase):
@@ -59,18 +63,14 @@ class ActionModule(ActionBase):
         _validation, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         check_mode = bool(self._task.check_mode)
 
-        def on_event(kind, name, image_result, counts):
-            display.display(progress_line(kind, name, image_result or {}, counts))
-
         # Check mode reads the registry too, to say what would be pushed.
-        skopeo = _binary("skopeo") if params["push"] else "skopeo"
+        tools = Tools(buildah=_binary("buildah"), podman=_binary("podman"),
+                      skopeo=_binary("skopeo") if params["push"] else "skopeo")
         try:
-            results, summary = run_build_graph(params, _run, check_mode, on_event,
-                                               _binary("buildah"), _binary("podman"), skopeo)
+            outcome = execute(params, _run_command, check_mode=check_mode, on_event=_show_progress, tools=tools)
         except ValueError as exc:
             raise AnsibleActionFail(str(exc))
-        outcome = task_result(results, summary)
         if not outcome.get("failed"):
-            display.display(summary["table"])  # a failure's message carries it, as the module's does
+            display.display(outcome["table"])  # a failure's message carries it, as the module's does
         result.update(outcome)
         return result

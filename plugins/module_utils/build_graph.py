@@ -1,12 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcib.images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Build a whole plan: options, scheduling, summary. Shared by the module and its action plugin."""
+"""Build a whole plan: options, scheduling, summary. ``execute`` is the one execution path: the module runs
+it on the host, the action plugin on the controller (only to stream the progress)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
+import functools
 import os
 import tempfile
 import threading
@@ -16,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.tcib.images.plugins.module_utils import graph, leftovers, lifeline, push, report, status, workdir
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.builder import BuildOptions, ImageBuilder
-from ansible_collections.tcib.images.plugins.module_utils.buildah import Builder
-from ansible_collections.tcib.images.plugins.module_utils.plan import plan_dot
+from ansible_collections.tcib.images.plugins.module_utils import buildah
+from ansible_collections.tcib.images.plugins.module_utils import plan as plans
 from ansible_collections.tcib.images.plugins.module_utils.provenance import TreeOrigin
 from ansible_collections.tcib.images.plugins.module_utils.scheduler import Scheduler
 
@@ -33,9 +36,7 @@ ARGUMENT_SPEC = dict(
     volumes=dict(type="list", elements="str", default=[]),
     build_args=dict(type="dict", default={}),
     labels=dict(type="dict", default={}),
-    isolation=dict(type="str", choices=["oci", "chroot", "rootless"]),
-    network=dict(type="str", default="host"),
-    image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
+    **buildah.RUN_OPTIONS_SPEC,
     revision=dict(type="str"),
     source=dict(type="str"),
     tree=dict(type="path"),
@@ -49,6 +50,8 @@ ARGUMENT_SPEC = dict(
     tls_verify=dict(type="bool", default=True),
     package_index=dict(type="path"),
 )
+
+SUMMARY_FILE = "summary.json"
 
 # More parallel builds than this make buildah fight over its storage locks (upstream saw it at 8+).
 MAX_PARALLEL_CAP = 6
@@ -64,7 +67,7 @@ def check_push_params(params, entries):
     if not params.get("push"):
         return
     # podman's convention: "localhost/" names are local only (a registry on localhost has a port).
-    local = [entry["image"] for entry in entries if entry["image"].startswith("localhost/")]
+    local = [entry.image for entry in entries if entry.image.startswith("localhost/")]
     if local:
         raise ValueError("push needs a registry: %s names no registry to push to (set registry, e.g. "
                          "registry=registry.example.com:5000)" % local[0])
@@ -79,73 +82,101 @@ def push_options(params, sleep=time.sleep):
                             workers=params["push_parallel"], sleep=sleep)
 
 
-def run_build_graph(params, run, check_mode=False, on_event=None, buildah="buildah", podman="podman",
-                    skopeo="skopeo", sleep=time.sleep):
-    """Bring every image of the plan up to date (and pushed when asked); returns (results, summary dict)."""
+# The tools a run calls, by path (the module finds them on the host, the action plugin on the controller).
+Tools = collections.namedtuple("Tools", ["buildah", "podman", "skopeo"])
+DEFAULT_TOOLS = Tools(buildah="buildah", podman="podman", skopeo="skopeo")
+
+
+def execute(params, run_command, check_mode=False, on_event=None, tools=DEFAULT_TOOLS, sleep=time.sleep):
+    """The whole task, by either path (the module, or the action plugin on the controller): what it returns."""
+    results, summary = build_plan(params, run_command, check_mode=check_mode, on_event=on_event, tools=tools,
+                                  sleep=sleep)
+    return task_result(results, summary)
+
+
+def build_plan(params, run_command, check_mode=False, on_event=None, tools=DEFAULT_TOOLS, sleep=time.sleep):
+    """Bring every image of the plan up to date (and pushed when asked), or in check mode say what that
+    would do; returns (results, summary). ``run_command(argv)`` runs a tool: (rc, stdout, stderr)."""
     work_dir = os.path.dirname(params["plan"])
+    progress = Progress(on_event)
+    if check_mode:
+        # No lock: a check writes only its preview (check-plan.json), never what a real run uses.
+        plan = plans.read_plan(params["plan"], params.get("plan_id"))
+        progress.total = len(plan.entries)
+        results, summary = _build_with_proxy(params, plan, run_command, tools, progress, check_mode=True,
+                                             sleep=sleep)
+        statuses = dict((result["name"], result) for result in results)
+        return _finished(results, summary, plans.write_plan(work_dir, plan, check=True, statuses=statuses))
+    clean = functools.partial(leftovers.clean, run_command, tools.buildah, tools.podman,
+                              params.get("package_cache"), work_dir)
     # Alone in the work_dir until the summary is written: another run would plan over our contexts.
-    with workdir.exclusive(work_dir, "check run" if check_mode else "building"):
-        if check_mode:
-            return _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep)
-
-        def cleanup(select):
-            return leftovers.clean(run, buildah, podman, params.get("package_cache"), work_dir, select)
-
+    with workdir.exclusive(work_dir, "building"):
         # A stopped run stops its builds and removes what it made; a run cleans what killed ones left.
-        with lifeline.Lifeline(lambda reason: cleanup(leftovers.is_own)) as line:
-            plan = report.read_json(params["plan"]) or {}
-            refs = [entry.get("image", "") for entry in plan.get("images", [])]
-            on_wait = (lambda holder: on_event("wait", holder, {}, (0, len(refs)))) if on_event else None
-            with workdir.image_names(refs, "building", on_wait=on_wait) as waited:
+        with lifeline.Lifeline(lambda _reason: clean(select=leftovers.is_own)) as line:
+            plan = plans.read_plan(params["plan"], params.get("plan_id"))
+            progress.total = len(plan.entries)
+            refs = [entry.image for entry in plan.entries]
+            with workdir.image_names(refs, "building", on_wait=progress.waiting) as waited:
                 # Alongside the builds (it touches only what ended runs left): a few podman calls less to wait for.
                 with ThreadPoolExecutor(max_workers=1) as pool:
-                    cleaning = pool.submit(cleanup, leftovers.is_left_over)
-
-                    def about_run():
-                        cleaned = cleaning.result()
-                        return dict(waited, cleaned=cleaned) if cleaned else dict(waited)
-
+                    cleaning = pool.submit(clean, select=leftovers.is_left_over)
                     # The builds' runner starts nothing once the run is being stopped; the cleanup's does.
-                    return _run_plan(params, line.guard(run), check_mode, on_event, buildah, podman, skopeo, sleep,
-                                     about_run)
+                    results, summary = _build_with_proxy(params, plan, line.guard(run_command), tools, progress,
+                                                         check_mode=False, sleep=sleep)
+                    # Whom this run waited for, and what killed runs had left that it removed.
+                    summary.update(waited)
+                    cleaned = cleaning.result()
+                    if cleaned:
+                        summary["cleaned"] = cleaned
+                    summary_path = os.path.join(work_dir, SUMMARY_FILE)
+                    report.write_json(summary_path, summary)
+                    return _finished(results, summary, summary_path)
 
 
-def _run_plan(params, run, check_mode, on_event, buildah, podman, skopeo, sleep, about_run=None):
-    plan_path = params["plan"]
-    work_dir = os.path.dirname(plan_path)
-    plan = report.read_json(plan_path)
-    if not plan or "images" not in plan:
-        raise ValueError("%s is not a plan written by tcib_plan" % plan_path)
-    workdir.check_plan_id(plan, plan_path, params.get("plan_id"))
-    entries = plan["images"]
-    check_push_params(params, entries)
-    options = BuildOptions(
-        force=params["force"], check=check_mode, timeout=params["timeout"], retries=params["retries"],
-        retry_delay=params["retry_delay"], package_cache=params.get("package_cache"),
-        volumes=params["volumes"], build_args=params["build_args"], labels=params["labels"],
-        isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"],
-        origin=TreeOrigin(run, params.get("tree"), params.get("revision"), params.get("source")),
-        candidates=read_package_index(params.get("package_index")),
-        distro=plan.get("distro", "debian"), release=plan.get("release", "13"))
-    proxy = None
-    if params.get("package_proxy") and params.get("package_cache") and not check_mode:
-        proxy = AptProxy(os.path.join(params["package_cache"], leftovers.MIRROR_DIR), params["proxy_hosts"])
-        # One file per run: another run in the same work_dir must not point our builds at its proxy.
-        handle, conf = tempfile.mkstemp(prefix="%s%s-" % (leftovers.PROXY_SETTINGS_PREFIX, leftovers.owner_token()),
-                                        suffix=".conf", dir=work_dir)
-        with os.fdopen(handle, "w") as out:
-            out.write('Acquire::http::Proxy "http://127.0.0.1:%d";\n' % proxy.start())
-            # https sources are fetched directly: the proxy only relays plain http.
-            out.write('Acquire::https::Proxy "DIRECT";\n')
-        os.chmod(conf, 0o644)
-        options.run_volumes.append("%s:/etc/apt/apt.conf.d/00tcib-proxy:ro" % conf)
-    try:
-        return _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep,
-                    about_run or dict)
-    finally:
-        if proxy:
-            proxy.stop()
-            os.unlink(conf)
+def _finished(results, summary, summary_path):
+    summary["summary_path"] = summary_path
+    summary["table"] = report.summary_table(results)
+    return results, summary
+
+
+class Progress(object):
+    """The progress lines of a run, told one at a time (they come from the scheduler's thread and from
+    push threads), each with its count: ``on_event(kind, name, result, (done, total))``."""
+
+    def __init__(self, on_event=None):
+        self.on_event = on_event
+        self.total = 0
+        self.finished = 0
+        self.pushed = 0
+        self.lock = threading.Lock()
+
+    def _tell(self, kind, name, result, done):
+        if self.on_event:
+            self.on_event(kind, name, result, (done, self.total))
+
+    def waiting(self, holder):
+        with self.lock:
+            self._tell("wait", holder, {}, 0)
+
+    def building(self, name, reason):
+        with self.lock:
+            self._tell("build", name, {"reason": reason}, self.finished)
+
+    def built(self, name, result, counts):
+        with self.lock:
+            self.finished += 1
+            if self.on_event:
+                self.on_event("finish", name, result, counts)
+
+    def push_retry(self, name, attempt, delay, message):
+        with self.lock:
+            self._tell("push retry", name, {"push_attempts": attempt, "delay": delay, "reason": message},
+                       self.pushed)
+
+    def push_ended(self, kind, name, result):
+        with self.lock:
+            self.pushed += 1
+            self._tell(kind, name, result, self.pushed)
 
 
 def read_package_index(path):
@@ -159,7 +190,7 @@ def read_package_index(path):
 
 
 def push_log_path(entry):
-    log_path = entry.get("log_path")
+    log_path = entry.log_path
     if not log_path:
         return None
     if log_path.endswith("-build.log"):
@@ -167,63 +198,85 @@ def push_log_path(entry):
     return log_path + ".push"
 
 
-def _run(params, run, check_mode, on_event, buildah, podman, plan, options, proxy, skopeo, sleep, about_run):
-    plan_path = params["plan"]
-    work_dir = os.path.dirname(plan_path)
-    entries = plan["images"]
-    by_name = dict((entry["name"], entry) for entry in entries)
-    on_event = on_event or (lambda kind, name, result, counts: None)
-    finished = []
-    pushed = []
-    # Progress comes from the scheduler's thread and from push threads: one line at a time.
-    event_lock = threading.Lock()
+def _build_options(params, plan, run_command, check_mode):
+    return BuildOptions(
+        force=params["force"], check=check_mode, timeout=params["timeout"], retries=params["retries"],
+        retry_delay=params["retry_delay"], package_cache=params.get("package_cache"),
+        volumes=params["volumes"], build_args=params["build_args"], labels=params["labels"],
+        isolation=params.get("isolation"), network=params["network"], image_format=params["image_format"],
+        origin=TreeOrigin(run_command, params.get("tree"), params.get("revision"), params.get("source")),
+        candidates=read_package_index(params.get("package_index")),
+        distro=plan.distro, release=plan.release)
 
-    def tell(kind, name, result, counts):
-        with event_lock:
-            on_event(kind, name, result, counts)
 
-    def on_build(name, reason):
-        tell("build", name, {"reason": reason}, (len(finished), len(entries)))
+def _start_package_proxy(params, work_dir):
+    """The run's package proxy and the apt settings file that points its builds at it."""
+    proxy = AptProxy(os.path.join(params["package_cache"], leftovers.MIRROR_DIR), params["proxy_hosts"])
+    # One file per run: another run in the same work_dir must not point our builds at its proxy.
+    handle, conf = tempfile.mkstemp(prefix="%s%s-" % (leftovers.PROXY_SETTINGS_PREFIX, leftovers.owner_token()),
+                                    suffix=".conf", dir=work_dir)
+    with os.fdopen(handle, "w") as out:
+        out.write('Acquire::http::Proxy "http://127.0.0.1:%d";\n' % proxy.start())
+        # https sources are fetched directly: the proxy only relays plain http.
+        out.write('Acquire::https::Proxy "DIRECT";\n')
+    os.chmod(conf, 0o644)
+    return proxy, conf
 
+
+def _build_with_proxy(params, plan, run_command, tools, progress, check_mode, sleep):
+    """The builds, behind the run's package proxy when it has one; (results, summary)."""
+    check_push_params(params, plan.entries)
+    options = _build_options(params, plan, run_command, check_mode)
+    if not (params.get("package_proxy") and params.get("package_cache")) or check_mode:
+        return _schedule(params, plan, run_command, tools, progress, options, check_mode=check_mode, sleep=sleep)
+    proxy, conf = _start_package_proxy(params, os.path.dirname(params["plan"]))
+    try:
+        options.run_volumes.append("%s:/etc/apt/apt.conf.d/00tcib-proxy:ro" % conf)
+        results, summary = _schedule(params, plan, run_command, tools, progress, options, check_mode=check_mode,
+                                     sleep=sleep)
+        summary["package_proxy"] = proxy.stats.as_dict()
+        return results, summary
+    finally:
+        proxy.stop()
+        os.unlink(conf)
+
+
+def _hand_over(progress, pool, log_paths, kind, name, result, counts):
+    """The scheduler's events: a finished image is told, and handed to the push pool at once (the scheduler
+    goes on building children meanwhile)."""
+    if kind != "finish":
+        return
+    progress.built(name, result, counts)
+    if pool and result.get("status") in status.PUSHABLE and result.get("image_id"):
+        pool.submit(name, result["image"], result["image_id"], log_paths[name])
+
+
+def _schedule(params, plan, run_command, tools, progress, options, check_mode, sleep):
+    """Every image in dependency order, pushes beside them; (results, summary), nothing written."""
+    entries = plan.entries
+    by_name = dict((entry.name, entry) for entry in entries)
     pool = None
     if params.get("push") and not check_mode:
-        def on_retry(name, attempt, delay, message):
-            tell("push retry", name, {"push_attempts": attempt, "delay": delay, "reason": message},
-                 (len(pushed), len(entries)))
-
-        def on_push(kind, name, result):
-            with event_lock:
-                pushed.append(name)
-                on_event(kind, name, result, (len(pushed), len(entries)))
-
         opts = push_options(params, sleep)
-        pool = push.PushPool(push.ImagePusher(push.Registry(run, buildah, skopeo), opts, on_retry),
-                             opts.workers, on_push)
-
-    def on_scheduler_event(kind, name, result, counts):
-        if kind == "finish":
-            finished.append(name)
-            tell(kind, name, result, counts)
-            # Handed to the push pool at once: the scheduler goes on building children meanwhile.
-            if pool and result.get("status") in status.PUSHABLE and result.get("image_id"):
-                pool.submit(name, result["image"], result["image_id"], push_log_path(by_name[name]))
-
-    builder = Builder(run, buildah, podman)
+        pusher = push.ImagePusher(push.Registry(run_command, tools.buildah, tools.skopeo), opts, progress.push_retry)
+        pool = push.PushPool(pusher, opts.workers, progress.push_ended)
+    builder = buildah.Builder(run_command, tools.buildah, tools.podman)
     # Every image and every FROM outside the plan, in one podman call rather than one each.
-    builder.prefetch([entry["image"] for entry in entries] +
-                     [entry["from"] for entry in entries if entry.get("parent") not in by_name])
-    image_builder = ImageBuilder(builder, entries, options, on_build)
-    parents = dict((entry["name"], entry.get("parent")) for entry in entries)
-    names = [entry["name"] for entry in entries]
-    summary_path = os.path.join(work_dir, "summary.json")
+    builder.prefetch([entry.image for entry in entries] +
+                     [entry.from_image for entry in entries if entry.parent not in by_name])
+    image_builder = ImageBuilder(builder, entries, options, progress.building)
+    parents = dict((entry.name, entry.parent) for entry in entries)
+    names = [entry.name for entry in entries]
     # Past build times weigh the chains, so the slowest chain starts first.
-    previous = report.read_json(summary_path, {}) or {}
+    previous = report.read_json(os.path.join(os.path.dirname(params["plan"]), SUMMARY_FILE), {}) or {}
     durations = dict((item["name"], item.get("build_seconds")) for item in previous.get("images", [])
                      if item.get("build_seconds"))
     max_parallel = 1 if check_mode else (params["max_parallel"] or default_parallelism())
     started = time.time()
-    scheduler = Scheduler(parents, names, image_builder, max_parallel,
-                          graph.chain_weights(parents, names, durations), on_scheduler_event)
+    log_paths = dict((entry.name, push_log_path(entry)) for entry in entries)
+    scheduler = Scheduler(parents, names, image_builder, max_parallel=max_parallel,
+                          weights=graph.chain_weights(parents, names, durations),
+                          on_event=functools.partial(_hand_over, progress, pool, log_paths))
     try:
         results = scheduler.run()
     finally:
@@ -237,7 +290,7 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
     previewing = params.get("push") and check_mode
     if previewing:
         # Read-only: each image is looked up in the registry, nothing is pushed.
-        registry, opts = push.Registry(run, buildah, skopeo), push_options(params, sleep)
+        registry, opts = push.Registry(run_command, tools.buildah, tools.skopeo), push_options(params, sleep)
         for result in results:
             if result["status"] in (status.UP_TO_DATE, status.WOULD_BUILD):
                 result.update(push.preview(registry, result["image"], result.get("image_id"), opts))
@@ -249,32 +302,13 @@ def _run(params, run, check_mode, on_event, buildah, podman, plan, options, prox
         "wall_seconds": round(time.time() - started, 1),
         "check_mode": check_mode,
     }
-    # Whom this run waited for, and what killed runs had left that it removed.
-    summary.update(about_run())
     if pool or previewing:
         summary["push_counts"] = report.counts_by_status(results, "push_status")
     if pool:
         summary["push_parallel"] = pool_workers(params)
-    if proxy:
-        summary["package_proxy"] = proxy.stats.as_dict()
     if options.candidates is not None:
         summary["pending_updates"] = dict((result["name"], result["pending_updates"]) for result in results
                                           if result.get("pending_updates"))
-    if check_mode:
-        by_name = dict((result["name"], result) for result in results)
-        for entry in entries:
-            entry["status"] = by_name[entry["name"]]["status"]
-            entry["reason"] = by_name[entry["name"]].get("reason")
-            for key in ("push_status", "push_reason", "pending_updates"):
-                if key in by_name[entry["name"]]:
-                    entry[key] = by_name[entry["name"]][key]
-        report.write_json(plan_path, plan)
-        with open(os.path.join(work_dir, "plan.dot"), "w") as handle:
-            handle.write(plan_dot(entries))
-    else:
-        report.write_json(summary_path, summary)
-    summary["summary_path"] = plan_path if check_mode else summary_path
-    summary["table"] = report.summary_table(results)
     return results, summary
 
 
@@ -283,7 +317,7 @@ def pool_workers(params):
 
 
 def push_failures(summary):
-    return [item for item in summary["images"] if item.get("push_status") == push.FAILED]
+    return [item for item in summary["images"] if item.get("push_status") == status.PUSH_FAILED]
 
 
 def failed(summary):
@@ -292,7 +326,7 @@ def failed(summary):
 
 def changed(results):
     return any(item["status"] in status.CHANGES
-               or item.get("push_status") in (push.PUSHED, push.WOULD_PUSH) for item in results)
+               or item.get("push_status") in (status.PUSHED, status.WOULD_PUSH) for item in results)
 
 
 def task_result(results, summary):

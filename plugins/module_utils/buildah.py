@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from ansible_collections.tcib.images.plugins.module_utils import leftovers, reference
+from ansible_collections.tcib.images.plugins.module_utils import defaults, leftovers, reference
 from ansible_collections.tcib.images.plugins.module_utils import sbom as boms
 from ansible_collections.tcib.images.plugins.module_utils.leftovers import TEMP_REPOSITORY
 
@@ -31,6 +31,14 @@ def image_labels(info):
     return (info.get("Config") or {}).get("Labels") or info.get("Labels") or {}
 
 
+# How RUN steps run, as the modules that build take it (documented once, in doc_fragments/buildah.py).
+RUN_OPTIONS_SPEC = dict(
+    isolation=dict(type="str", choices=["oci", "chroot", "rootless"]),
+    network=dict(type="str", default="host"),
+    image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
+)
+
+
 class BuildError(Exception):
     """A build failed; carries the structured result for the caller to report."""
 
@@ -42,7 +50,7 @@ class BuildError(Exception):
 class BuildRequest(object):
     """Everything one build needs. Lists of ``key=value`` pairs stay in the order given."""
 
-    def __init__(self, image, context_dir, containerfile=None, log_path=None, build_args=None,
+    def __init__(self, image, *, context_dir, containerfile=None, log_path=None, build_args=None,
                  labels=None, volumes=None, isolation=None, network="host", image_format="docker",
                  timeout=None, extra_args=None, bill=None, from_image=None, from_name=None):
         # A BillOfMaterials to write into the image after its build (None: none).
@@ -68,7 +76,7 @@ class BuildRequest(object):
 class BillOfMaterials(object):
     """Where an image's bill of materials goes outside the image, and what it names."""
 
-    def __init__(self, keep_path=None, package=None, distro="debian", release="13"):
+    def __init__(self, keep_path=None, package=None, distro=defaults.DISTRO, release=defaults.RELEASE):
         self.keep_path = keep_path
         # The image's main package: its installed version becomes org.opencontainers.image.version.
         self.package = package

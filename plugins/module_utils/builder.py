@@ -14,6 +14,7 @@ __metaclass__ = type
 import threading
 import time
 
+from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils import pkgcache, provenance, status
 from ansible_collections.tcib.images.plugins.module_utils.aptindex import describe_pending, pending_updates
@@ -73,8 +74,8 @@ def mirror_failure(log_text):
 class BuildOptions(object):
     def __init__(self, force=False, check=False, timeout=0, retries=2, retry_delay=5.0, package_cache=None,
                  volumes=None, build_args=None, labels=None, isolation=None, network="host",
-                 image_format="docker", sleep=time.sleep, origin=None, candidates=None, distro="debian",
-                 release="13"):
+                 image_format="docker", sleep=time.sleep, origin=None, candidates=None, distro=defaults.DISTRO,
+                 release=defaults.RELEASE):
         # Where the tree comes from (provenance.TreeOrigin), read when the first image is built.
         self.origin = origin
         # {package: version apt would install today}, or None when updates are not checked.
@@ -106,7 +107,7 @@ class ImageBuilder(object):
         self.builder = builder
         # Told (name, reason) when a real build starts: up-to-date images are not news.
         self.on_build = on_build or (lambda name, reason: None)
-        self.entries = dict((entry["name"], entry) for entry in entries)
+        self.entries = dict((entry.name, entry) for entry in entries)
         self.options = options
         self.ids = {}
         # The parent image id each build's inputs digest names, and the build is made FROM.
@@ -117,22 +118,22 @@ class ImageBuilder(object):
         self.lock = threading.Lock()
 
     def _from_id(self, entry):
-        parent = entry.get("parent")
+        parent = entry.parent
         if parent in self.entries:
             return self.ids.get(parent)
-        info = self.builder.inspect(entry["from"])
+        info = self.builder.inspect(entry.from_image)
         if info is None and self.options.check:
             return None  # a real run pulls it (or fails); the check reports it as to be built
-        if info is None and not entry["from"].startswith("localhost/"):
-            self.builder.pull(entry["from"])
-            info = self.builder.inspect(entry["from"])
+        if info is None and not entry.from_image.startswith("localhost/"):
+            self.builder.pull(entry.from_image)
+            info = self.builder.inspect(entry.from_image)
         if info is None:
             raise LookupError("image %s to build %s from is not present and cannot be pulled"
-                              % (entry["from"], entry["name"]))
+                              % (entry.from_image, entry.name))
         return info["Id"]
 
     def inputs_digest(self, entry, from_id):
-        return digests.inputs_digest(entry["containerfile"], entry.get("gather_sources") or [],
+        return digests.inputs_digest(entry.containerfile, entry.gather_sources or [],
                                      self.options.build_args, self.options.labels, self.options.volumes,
                                      from_id)
 
@@ -140,7 +141,7 @@ class ImageBuilder(object):
         """Packages of an existing image with newer candidates ([] when unchecked); None without a bill."""
         if self.options.candidates is None or existing is None:
             return []
-        installed = self.builder.installed_packages(existing, entry.get("sbom_path"))
+        installed = self.builder.installed_packages(existing, entry.sbom_path)
         if installed is None:
             return None
         return pending_updates(installed, self.options.candidates)
@@ -148,16 +149,16 @@ class ImageBuilder(object):
     def decide(self, entry):
         """(needed, reason, digest, existing image info, pending updates) for one image; the id of the
         image it is built FROM is kept in ``self.from_ids``."""
-        parent = entry.get("parent")
-        existing = self.builder.inspect(entry["image"])
+        parent = entry.parent
+        existing = self.builder.inspect(entry.image)
         pending = self.pending(entry, existing)
         if parent in self.would_build:
             return True, "parent %s would be rebuilt" % parent, None, existing, pending
         from_id = self._from_id(entry)
         if from_id is None:
-            return True, "FROM image %s is not present" % entry["from"], None, existing, pending
+            return True, "FROM image %s is not present" % entry.from_image, None, existing, pending
         with self.lock:
-            self.from_ids[entry["name"]] = from_id
+            self.from_ids[entry.name] = from_id
         wanted = self.inputs_digest(entry, from_id)
         labels = image_labels(existing)
         if self.options.force:
@@ -176,7 +177,7 @@ class ImageBuilder(object):
     def __call__(self, name):
         entry = self.entries[name]
         started = time.time()
-        result = {"name": name, "image": entry["image"], "log_path": entry.get("log_path")}
+        result = {"name": name, "image": entry.image, "log_path": entry.log_path}
         try:
             needed, reason, wanted, existing, pending = self.decide(entry)
         except LookupError as exc:
@@ -226,7 +227,7 @@ class ImageBuilder(object):
         labels = dict(self.options.labels)
         revision, source = self.options.origin.get() if self.options.origin else (None, None)
         labels.update(provenance.build_labels(revision, source))
-        bill = BillOfMaterials(entry.get("sbom_path"), entry.get("package"), self.options.distro, self.options.release)
+        bill = BillOfMaterials(entry.sbom_path, entry.package, self.options.distro, self.options.release)
         labels[digests.LABEL] = wanted
         attempt = 0
         while True:
@@ -236,11 +237,12 @@ class ImageBuilder(object):
             volumes = list(self.options.volumes) + list(self.options.run_volumes)
             if cache_dir:
                 volumes.append("%s:/var/cache/apt/archives" % cache_dir)
-            request = BuildRequest(entry["image"], entry["context_dir"], entry.get("containerfile_path"),
-                                   entry["log_path"], self.options.build_args, labels, volumes,
-                                   self.options.isolation, self.options.network, self.options.image_format,
-                                   self.options.timeout, bill=bill, from_image=self.from_ids.get(entry["name"]),
-                                   from_name=entry.get("from"))
+            request = BuildRequest(entry.image, context_dir=entry.context_dir,
+                                   containerfile=entry.containerfile_path, log_path=entry.log_path,
+                                   build_args=self.options.build_args, labels=labels, volumes=volumes,
+                                   isolation=self.options.isolation, network=self.options.network,
+                                   image_format=self.options.image_format, timeout=self.options.timeout, bill=bill,
+                                   from_image=self.from_ids.get(entry.name), from_name=entry.from_image)
             try:
                 return self.builder.build(request)
             except BuildError as exc:

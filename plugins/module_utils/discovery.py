@@ -25,6 +25,7 @@ except ImportError:
 else:
     YAML_IMPORT_ERROR = None
 
+from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -194,6 +195,14 @@ def parse_yaml(text, path):
         loader.dispose()
 
 
+def dump_yaml(data):
+    """YAML text of plain data, keys sorted (the merged variables beside each Containerfile)."""
+    # libyaml's emitter writes the same text as PyYAML's own, four times faster (a quarter second over the
+    # tree). Looked up here, not at import: without PyYAML the module must still import, to say so.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, default_flow_style=False, sort_keys=True)
+
+
 def load_file(path):
     """One variable file as a dict (empty files are allowed)."""
     text = _read_text(path)
@@ -279,7 +288,7 @@ def find_image_dir(root, name):
     return found[0]
 
 
-def image_ref(name, registry="localhost", namespace="tcib", prefix="openstack", tag="latest"):
+def image_ref(name, registry=defaults.REGISTRY, namespace=defaults.NAMESPACE, prefix=defaults.PREFIX, tag=defaults.TAG):
     """``{registry}/{namespace}/{prefix}-{name}:{tag}``; empty parts are left out."""
     repo = "%s-%s" % (prefix, name) if prefix else name
     path = "/".join(part.strip("/") for part in (registry, namespace, repo) if part)

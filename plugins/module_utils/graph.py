@@ -12,11 +12,8 @@ __metaclass__ = type
 
 import difflib
 
-from ansible_collections.tcib.images.plugins.module_utils import reference
+from ansible_collections.tcib.images.plugins.module_utils import defaults, reference
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
-
-# The graph is wrong (unknown names, a parent that does not exist, a cycle): the tree's error.
-GraphError = TreeError
 
 
 def closest(name, known):
@@ -25,7 +22,7 @@ def closest(name, known):
 
 def unknown(name, known, what):
     hint = closest(name, known)
-    return GraphError("unknown %s %r%s" % (what, name, "; closest known: %s" % ", ".join(hint) if hint else ""))
+    return TreeError("unknown %s %r%s" % (what, name, "; closest known: %s" % ", ".join(hint) if hint else ""))
 
 
 def resolve_from(tcib_from, names, ref_of):
@@ -47,7 +44,7 @@ def resolve_from(tcib_from, names, ref_of):
 
 
 def check_cycles(parents, where=None):
-    """Raise GraphError naming the images (and their files, via ``where``) of any cycle."""
+    """Raise TreeError naming the images (and their files, via ``where``) of any cycle."""
     where = where or (lambda name: name)
     done = set()
     for start in sorted(parents):
@@ -56,8 +53,8 @@ def check_cycles(parents, where=None):
         while node is not None and node not in done:
             if node in seen:
                 cycle = path[path.index(node):] + [node]
-                raise GraphError("images depend on each other in a cycle: %s"
-                                 % " -> ".join(where(name) for name in cycle))
+                raise TreeError("images depend on each other in a cycle: %s"
+                                % " -> ".join(where(name) for name in cycle))
             seen.add(node)
             path.append(node)
             node = parents.get(node)
@@ -95,7 +92,7 @@ def descendants(parents, name):
 
 def not_available(name, unavailable, what="image"):
     """The error for a name the tree knows it cannot build (upstream has the image, Debian lacks its package)."""
-    return GraphError("%s %r is not available from this tree: %s" % (what, name, unavailable[name]))
+    return TreeError("%s %r is not available from this tree: %s" % (what, name, unavailable[name]))
 
 
 def split_unavailable(names, unavailable):
@@ -160,7 +157,7 @@ def order(parents, names):
     return sorted(names, key=lambda name: (depth[name], name))
 
 
-def normalise_image_name(imagename, prefix="openstack"):
+def normalise_image_name(imagename, prefix=defaults.PREFIX):
     """The tree name of an entry of a tripleo_containers.yaml-style list, as upstream does.
 
     ``quay.io/ns/openstack-nova-api:tag`` -> ``nova-api``.
@@ -171,17 +168,17 @@ def normalise_image_name(imagename, prefix="openstack"):
     return name
 
 
-def names_from_config(data, prefix="openstack", source="config file"):
+def names_from_config(data, prefix=defaults.PREFIX, source="config file"):
     """Image names listed by a config file's ``container_images`` (or a bare list); errors name ``source``
     (the file) and the entry."""
     entries = data.get("container_images", []) if isinstance(data, dict) else data
     if not isinstance(entries, list):
-        raise GraphError("%s: container_images must be a list of {imagename: ...}" % source)
+        raise TreeError("%s: container_images must be a list of {imagename: ...}" % source)
     names = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("imagename"):
-            raise GraphError("%s: container_images[%d] has no imagename (each entry needs one, such as "
-                             "imagename: quay.io/ns/openstack-nova-api:tag)" % (source, index))
+            raise TreeError("%s: container_images[%d] has no imagename (each entry needs one, such as "
+                            "imagename: quay.io/ns/openstack-nova-api:tag)" % (source, index))
         names.append(normalise_image_name(str(entry["imagename"]), prefix))
     return names
 

@@ -208,3 +208,79 @@ def write_stamp(path, stamp):
     if read_stamp(path) != stamp:
         with open(path, "w") as handle:
             handle.write(stamp)
+
+
+def missing_packages(run, packages):
+    """Those of the packages dpkg does not have installed (dpkg-query answers in milliseconds)."""
+    if not packages:
+        return []
+    _rc, out, _err = run(["dpkg-query", "--show", "--showformat=${db:Status-Abbrev}${Package}\n"] + list(packages))
+    installed = set(line.split()[-1] for line in out.splitlines() if line.startswith("ii "))
+    return [package for package in packages if package not in installed]
+
+
+def make_package_cache(path, check_mode):
+    """Create the shared package cache directory; True when it was (or would be) created."""
+    if not path or os.path.isdir(path):
+        return False
+    if not check_mode:
+        os.makedirs(path, 0o755)
+    return True
+
+
+def needed_settings(run, podman, facts):
+    """Settings this host needs and why; the rlimits are found by starting real containers."""
+    settings, reasons = runtime_settings(facts)
+    candidates = ulimit_candidates(facts)
+    if candidates:
+        global_args = []
+        for key in ("runtime", "cgroup_manager"):
+            if key in settings:
+                global_args += ["--%s" % key.replace("_", "-"), settings[key]]
+        root = probe_rootfs(run)
+        try:
+            def works(ulimits):
+                run_args = [arg for limit in ulimits for arg in ("--ulimit", limit)]
+                return podman_probe(run, root, podman, global_args, run_args) is None
+            settings["default_ulimits"], more = find_ulimits(candidates, works)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        reasons = reasons + more
+    return settings, reasons
+
+
+class HostError(Exception):
+    """This host cannot run containers; the message says what failed."""
+
+
+def configure(run, podman, buildah, dropin_path, stamp_path, check_mode=False, probe_after=True, write=None):
+    """Make podman and buildah work on this host: the module's whole job, as plain data.
+
+    ``write(path, text)`` replaces the drop-in (empty text removes it). Returns a dict with ``changed``,
+    ``facts``, ``settings``, ``reasons``, ``before`` and ``after``; raises HostError when containers cannot
+    run. A drop-in of ours that already lets containers run is kept as it is, and a probe that passed
+    since boot, with these settings and these binaries (the stamp), is not repeated.
+    """
+    facts = host_facts()
+    before = read_stamp(dropin_path) or ""
+    result = dict(changed=False, facts=facts, settings={}, reasons=[], before=before, after=before)
+    stamp = probe_stamp(before, [podman, buildah])
+    if before.startswith(DROPIN_HEADER) and (read_stamp(stamp_path) == stamp or not probe(run, podman, buildah)):
+        result["reasons"] = [line[4:] for line in before.splitlines() if line.startswith("# - ")]
+        if not check_mode:
+            write_stamp(stamp_path, stamp)
+        return result
+    try:
+        settings, reasons = needed_settings(run, podman, facts)
+    except RuntimeError as exc:
+        raise HostError("this host cannot run containers: %s" % exc)
+    wanted = dropin_text(settings, reasons)
+    result.update(changed=before != wanted, settings=settings, reasons=reasons, after=wanted)
+    if before != wanted and not check_mode:
+        write(dropin_path, wanted)
+    # In check mode a pending change means the probe would test stale settings.
+    if probe_after and not (check_mode and before != wanted):
+        errors = probe(run, podman, buildah)
+        if errors:
+            raise HostError("this host still cannot run containers: %s" % "; ".join(errors))
+    return result

@@ -135,12 +135,11 @@ def clean_storage(run, buildah="buildah", podman="podman", select=is_left_over):
         if ref.startswith(TEMP_REPOSITORY + "/") and select(ref.split("/", 2)[2]) and \
                 run([buildah, "rmi", ref])[0] == 0:
             removed["images"].append(ref)
-    # Images a killed rebuild left without a name: only those our builds made (they carry its label).
-    out = run([podman, "images", "--quiet", "--no-trunc", "--filter", "dangling=true",
-               "--filter", "label=%s" % DIGEST_LABEL])[1]
-    for image_id in out.split():
-        if run([buildah, "rmi", image_id])[0] == 0:
-            removed["images"].append(image_id)
+    # Images a killed rebuild left without a name: only those our builds made (they carry its label). One
+    # prune, which decides and removes at once: a list, then an rmi of each image by id, took seconds on a
+    # busy host, and an image another run named meanwhile (a build cache hit makes no new image) went too.
+    out = run([podman, "image", "prune", "--force", "--filter", "label=%s" % DIGEST_LABEL])[1]
+    removed["images"] += [line.strip() for line in out.splitlines() if re.match(r"^[0-9a-f]{64}$", line.strip())]
     return removed
 
 

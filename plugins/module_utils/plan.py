@@ -1,16 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tcib.images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""From a variable tree to a build plan: plain data, plus the rendered build contexts.
+"""From a variable tree to a build plan, and the plan model: one PlanEntry per image, made once.
 
-tree -> selected images (parents first) -> templated, validated variables ->
-Containerfile and gathered files under ``work_dir`` mirroring the tree.
+tree -> selected images (parents first) -> templated, validated variables -> PlanEntry (with its paths) ->
+Containerfile and gathered files under ``work_dir`` mirroring the tree. ``write_plan`` and ``read_plan``
+are the one writer and reader of plan.json and plan.dot (and of a check run's preview).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import dataclasses
 import fnmatch
 import glob
 import json
@@ -18,17 +20,10 @@ import os
 import re
 import shutil
 import stat
-import tempfile
-import traceback
 
-try:
-    import yaml
-except ImportError:
-    YAML_IMPORT_ERROR = traceback.format_exc()
-else:
-    YAML_IMPORT_ERROR = None
-
-from ansible_collections.tcib.images.plugins.module_utils import discovery, graph, overrides, reference
+from ansible_collections.tcib.images.plugins.module_utils import (
+    defaults, discovery, graph, overrides, reference, report, workdir)
+from ansible_collections.tcib.images.plugins.module_utils.files import holds, write_if_changed
 from ansible_collections.tcib.images.plugins.module_utils.render import render
 from ansible_collections.tcib.images.plugins.module_utils.variables import (
     SCHEMA, VariableError, template, validate)
@@ -40,34 +35,6 @@ def prepare_variables(variables, sources, context=None):
     rendered = template(variables, sources, context)
     validate(rendered, sources)
     return rendered
-
-
-def holds(path, text):
-    """Whether the file at path holds exactly text."""
-    try:
-        with open(path) as handle:
-            return handle.read() == text
-    except (IOError, OSError, UnicodeDecodeError):
-        return False
-
-
-def write_if_changed(path, text):
-    """Write text unless the file already holds it, whole or not at all (a temporary file renamed over it,
-    so that a killed run leaves no half-written file); True when written."""
-    if holds(path, text):
-        return False
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return True
 
 
 def _gather_error(message, path, source):
@@ -229,11 +196,134 @@ def check_copies(variables, gathered, sources):
                     sources.get(key), where)
 
 
+# The plan a run builds, and the preview a check run writes: never the same files, so that a check never
+# rewrites what a real run planned (or is building from).
+PLAN_FILES = ("plan.json", "plan.dot")
+CHECK_PLAN_FILES = ("check-plan.json", "check-plan.dot")
+# What a check run adds to each image of its preview, from its result.
+PREVIEW_KEYS = ("status", "reason", "push_status", "push_reason", "pending_updates")
+
+
+def plan_files(work_dir, check=False):
+    """(plan.json, plan.dot) of a work_dir, or of its check preview."""
+    return tuple(os.path.join(work_dir, name) for name in (CHECK_PLAN_FILES if check else PLAN_FILES))
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanEntry:
+    """One image of a plan: what is built, from what, and where its files go. Made once, by plan_image
+    (or read back from plan.json by read_plan), and not changed afterwards."""
+
+    name: str
+    image: str
+    parent: "str | None"
+    from_image: str
+    relpath: str
+    files: list
+    containerfile: str
+    gather_sources: list
+    package: "str | None" = None
+    # Paths under the work_dir (entry_paths); None in a plan made without one (a listing).
+    context_dir: "str | None" = None
+    containerfile_path: "str | None" = None
+    vars_path: "str | None" = None
+    log_path: "str | None" = None
+    sbom_path: "str | None" = None
+    # Known while planning only, not kept in plan.json.
+    directory: "str | None" = None
+    variables: dict = dataclasses.field(default_factory=dict)
+    sources: dict = dataclasses.field(default_factory=dict)
+    warnings: list = dataclasses.field(default_factory=list)
+
+    # plan.json's keys, in the names it has always had ("from").
+    DOCUMENT_KEYS = ("name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources",
+                     "package", "context_dir", "containerfile_path", "vars_path", "log_path", "sbom_path")
+
+    def document(self):
+        """The entry as plan.json holds it (paths only when it has them)."""
+        values = dataclasses.asdict(self)
+        values["from"] = values.pop("from_image")
+        return dict((key, values[key]) for key in self.DOCUMENT_KEYS
+                    if values[key] is not None or key in ("parent", "package"))
+
+    def result(self):
+        """The entry as tcib_plan returns it: plan.json's keys, its directory and templated variables."""
+        return dict(self.document(), directory=self.directory, variables=self.variables)
+
+    @classmethod
+    def from_document(cls, item):
+        values = dict((key, item.get(key)) for key in cls.DOCUMENT_KEYS if key != "from")
+        return cls(from_image=item["from"], **values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """A plan as plan.json holds it: its images in build order, its id, the distribution templates saw."""
+
+    entries: list
+    plan_id: str
+    distro: str = defaults.DISTRO
+    release: str = defaults.RELEASE
+
+
+def write_plan(work_dir, plan, check=False, statuses=None):
+    """The one writer of plan.json and plan.dot, whole or not at all. ``check``: the preview
+    check-plan.json and check-plan.dot instead; ``statuses`` ({name: result}, a check run's): each image
+    with its status, reason and, when known, push status and pending updates. Returns the JSON's path."""
+    json_path, dot_path = plan_files(work_dir, check)
+    images = []
+    for entry in plan.entries:
+        item = entry.document()
+        if statuses is not None:
+            found = statuses.get(entry.name) or {}
+            item.update((key, found.get(key)) for key in PREVIEW_KEYS if key in found or key in ("status", "reason"))
+        images.append(item)
+    report.write_json(json_path, {"images": images, "plan_id": plan.plan_id, "distro": plan.distro,
+                                  "release": plan.release})
+    write_if_changed(dot_path, plan_dot(plan.entries, statuses))
+    return json_path
+
+
+def read_plan(path, plan_id=None):
+    """The one reader of plan.json (or a check preview): a Plan; ValueError when the file is not one, or is
+    another run's plan (``plan_id``: the id our tcib_plan task returned)."""
+    document = report.read_json(path)
+    if not isinstance(document, dict) or not isinstance(document.get("images"), list):
+        raise ValueError("%s is not a plan written by tcib_plan" % path)
+    workdir.check_plan_id(document, path, plan_id)
+    try:
+        entries = [PlanEntry.from_document(item) for item in document["images"]]
+    except (KeyError, TypeError, AttributeError):
+        raise ValueError("%s is not a plan written by tcib_plan" % path)
+    return Plan(entries=entries, plan_id=document.get("plan_id"), distro=document.get("distro", defaults.DISTRO),
+                release=document.get("release", defaults.RELEASE))
+
+
+def layer_variables(variables, sources, extras, on_top, on_top_source):
+    """An image's variables and their sources with, on top, the known tcib_ variables among ``extras``
+    (upstream's --tcib-extras: the others only templates see), then ``on_top`` (named ``on_top_source``)."""
+    variables, sources = dict(variables), dict(sources)
+    for key, value in (extras or {}).items():
+        if key in SCHEMA:
+            variables[key] = value
+            sources[key] = "tcib extras"
+    for key, value in (on_top or {}).items():
+        variables[key] = value
+        sources[key] = on_top_source
+    return variables, sources
+
+
+def template_context(extras, distro, release):
+    """What templates see besides the image's own variables."""
+    return dict(extras or {}, tcib_distro=distro, tcib_release=release)
+
+
 class PlanSettings(object):
     """Naming and context shared by every image of one run."""
 
-    def __init__(self, base_image, registry="localhost", namespace="tcib", prefix="openstack",
-                 tag="latest", distro="debian", release="13", extra_vars=None, merge_runs=False,
+    def __init__(self, base_image, *, registry=defaults.REGISTRY, namespace=defaults.NAMESPACE,
+                 prefix=defaults.PREFIX, tag=defaults.TAG, distro=defaults.DISTRO, release=defaults.RELEASE,
+                 extra_vars=None, merge_runs=False,
                  image_overrides=None, extras=None, extra_gather_dirs=None):
         self.merge_runs = merge_runs
         # Directories besides the tree that tcib_gather_files may gather from (a setting, never a variable file).
@@ -264,20 +354,12 @@ class PlanSettings(object):
         return discovery.image_ref(name, self.registry, self.namespace, self.prefix, self.tag)
 
     def context(self):
-        context = dict(self.extras)
-        context.update({"tcib_distro": self.distro, "tcib_release": self.release})
-        return context
+        return template_context(self.extras, self.distro, self.release)
 
     def with_extra_vars(self, image):
         """The image's variables and their sources, with the run's extra variables and override on top."""
-        variables, sources = dict(image.variables), dict(image.sources)
-        for key, value in self.extras.items():
-            if key in SCHEMA:
-                variables[key] = value
-                sources[key] = "tcib extras"
-        for key, value in self.extra_vars.items():
-            variables[key] = value
-            sources[key] = "extra config"
+        variables, sources = layer_variables(image.variables, image.sources, self.extras, self.extra_vars,
+                                             "extra config")
         if image.name in self.overrides:
             variables, sources = overrides.apply_override(variables, sources, self.overrides[image.name],
                                                           "image_overrides.%s" % image.name)
@@ -302,7 +384,7 @@ def resolve_parents(images, settings):
                 parents[name] = graph.resolve_from(str(rendered), images, settings.ref)
                 if parents[name] is None:
                     reference.parse(str(rendered))
-            except (graph.GraphError, reference.ImageRefError) as exc:
+            except (discovery.TreeError, reference.ImageRefError) as exc:
                 raise VariableError(str(exc), sources.get("tcib_from"), "tcib_from")
     graph.check_cycles(parents, lambda name: "%s (%s)" % (name, images[name].directory))
     return parents
@@ -338,10 +420,11 @@ def empty_file_warnings(image, parent):
     return warnings
 
 
-def plan_image(image, parent, settings, gather_roots=None):
-    """The plain-data plan entry for one image (nothing written).
+def plan_image(image, parent, settings, gather_roots=None, work_dir=None):
+    """The plan entry for one image (nothing written).
 
-    ``gather_roots``: the directories tcib_gather_files may gather from (by default the image's own).
+    ``gather_roots``: the directories tcib_gather_files may gather from (by default the image's own);
+    ``work_dir``: where its build context goes (without it, the entry has no paths, as for a listing).
     """
     check_image_ref(image, settings)
     variables, sources = settings.with_extra_vars(image)
@@ -359,25 +442,16 @@ def plan_image(image, parent, settings, gather_roots=None):
     gathered = gather_sources(rendered.get("tcib_gather_files"), image.directory, sources.get("tcib_gather_files"),
                               gather_roots)
     check_copies(rendered, gathered, sources)
-    return {
-        "name": image.name,
-        "image": settings.ref(image.name),
-        "parent": parent,
-        "from": from_image,
-        "relpath": image.relpath,
-        "directory": image.directory,
-        "files": image.files,
-        "variables": rendered,
-        "containerfile": containerfile,
-        "package": (rendered.get("tcib_meta") or {}).get("package"),
-        "gather_sources": gathered,
-        "sources": sources,
-        "warnings": empty_file_warnings(image, parent),
-    }
+    return PlanEntry(
+        name=image.name, image=settings.ref(image.name), parent=parent, from_image=from_image,
+        relpath=image.relpath, files=image.files, containerfile=containerfile, gather_sources=gathered,
+        package=(rendered.get("tcib_meta") or {}).get("package"), directory=image.directory, variables=rendered,
+        sources=sources, warnings=empty_file_warnings(image, parent),
+        **(entry_paths(work_dir, image.relpath, image.name) if work_dir else {}))
 
 
-def render_image(file_variables, file_sources, variables=None, extras=None, distro="debian", release="13",
-                 from_image=None, image=None, merge=False):
+def render_image(file_variables, file_sources, variables=None, extras=None, distro=defaults.DISTRO,
+                 release=defaults.RELEASE, from_image=None, image=None, merge=False):
     """One image outside a plan (the containerfile role), its variables layered as a plan layers them.
 
     The image's files first, then the known tcib_ variables among ``extras`` (as upstream's
@@ -385,18 +459,8 @@ def render_image(file_variables, file_sources, variables=None, extras=None, dist
     name or reference) the labels a plan gives every image are added, so the Containerfile is the
     one the plan renders. Returns the templated variables and the Containerfile text.
     """
-    merged, sources = dict(file_variables), dict(file_sources)
-    extras = dict(extras or {})
-    for key, value in extras.items():
-        if key in SCHEMA:
-            merged[key] = value
-            sources[key] = "tcib extras"
-    for key, value in (variables or {}).items():
-        merged[key] = value
-        sources[key] = "variables"
-    context = dict(extras)
-    context.update({"tcib_distro": distro, "tcib_release": release})
-    rendered = prepare_variables(merged, sources, context)
+    merged, sources = layer_variables(file_variables, file_sources, extras, variables, "variables")
+    rendered = prepare_variables(merged, sources, template_context(extras, distro, release))
     if not (rendered.get("tcib_from") or from_image):
         raise VariableError("set tcib_from or from_image", key="tcib_from")
     if image:
@@ -450,8 +514,9 @@ def config_selection(config_names, unavailable, source="config file"):
 
 
 def make_plan(root, settings, services=None, include=None, exclude=None, config_names=None, unavailable=None,
-              unavailable_source=None):
-    """Selected images in build order (parents first), each rendered.
+              unavailable_source=None, work_dir=None):
+    """Selected images in build order (parents first), each rendered (PlanEntry; with its paths under
+    ``work_dir`` when given).
 
     ``unavailable`` ({name: reason}, from ``unavailable_source``) names images the tree cannot build: a
     service or include naming one fails with its reason (config names are filtered first, see
@@ -471,57 +536,69 @@ def make_plan(root, settings, services=None, include=None, exclude=None, config_
     names = graph.select(parents, services, include, exclude, unavailable)
     # Files are gathered from the tree, and from the directories the run names besides it.
     roots = [root] + list(settings.extra_gather_dirs)
-    return [plan_image(images[name], parents[name], settings, roots) for name in names]
+    return [plan_image(images[name], parents[name], settings, roots, work_dir) for name in names]
 
 
-def plan_document(entries):
-    """The plan as plain data for plan.json: what would be built, from what, in which order."""
-    keep = ("name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources", "package",
-            "context_dir", "containerfile_path", "vars_path", "log_path", "sbom_path", "status", "reason",
-            "pending_updates")
-    return {"images": [dict((key, entry[key]) for key in keep if key in entry) for entry in entries]}
-
-
-def plan_dot(entries):
-    """The plan as a Graphviz digraph, parents pointing at children."""
+def plan_dot(entries, statuses=None):
+    """The plan as a Graphviz digraph, parents pointing at children (with each image's status, when known)."""
+    statuses = statuses or {}
     lines = ["digraph tcib {", "  rankdir=LR;", "  node [shape=box];"]
     for entry in entries:
-        label = entry["name"] + ("\\n" + entry["status"] if entry.get("status") else "")
-        lines.append('  "%s" [label="%s"];' % (entry["name"], label))
+        state = (statuses.get(entry.name) or {}).get("status")
+        label = entry.name + ("\\n" + state if state else "")
+        lines.append('  "%s" [label="%s"];' % (entry.name, label))
     for entry in entries:
-        if entry.get("parent"):
-            lines.append('  "%s" -> "%s";' % (entry["parent"], entry["name"]))
+        if entry.parent:
+            lines.append('  "%s" -> "%s";' % (entry.parent, entry.name))
         else:
-            lines.append('  "%s" [shape=box, style=bold, tooltip="FROM %s"];' % (entry["name"], entry["from"]))
+            lines.append('  "%s" [shape=box, style=bold, tooltip="FROM %s"];' % (entry.name, entry.from_image))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def assign_paths(entries, work_dir):
-    """Where each image's context, Containerfile, merged variables and log go (nothing written)."""
-    for entry in entries:
-        context_dir = os.path.join(work_dir, entry["relpath"])
-        entry["context_dir"] = context_dir
-        entry["containerfile_path"] = os.path.join(context_dir, "Containerfile")
-        entry["vars_path"] = os.path.join(context_dir, "%s-vars.yaml" % entry["name"])
-        entry["log_path"] = os.path.join(context_dir, "%s-build.log" % entry["name"])
-        entry["sbom_path"] = os.path.join(context_dir, "%s.sbom.json" % entry["name"])
+def entry_paths(work_dir, relpath, name):
+    """Where an image's context, Containerfile, merged variables, log and bill of materials go."""
+    context_dir = os.path.join(work_dir, relpath)
+    return {
+        "context_dir": context_dir,
+        "containerfile_path": os.path.join(context_dir, "Containerfile"),
+        "vars_path": os.path.join(context_dir, "%s-vars.yaml" % name),
+        "log_path": os.path.join(context_dir, "%s-build.log" % name),
+        "sbom_path": os.path.join(context_dir, "%s.sbom.json" % name),
+    }
 
 
-def write_contexts(entries, work_dir):
-    """Write each image's Containerfile, merged variables and gathered files.
+def _vars_text(entry):
+    return discovery.dump_yaml(entry.variables)
 
-    Returns the names whose Containerfile or variables changed on disk.
+
+def contexts_to_change(entries):
+    """The names whose Containerfile or merged variables differ from what is on disk: what
+    ``write_contexts`` would change (a check run reports them as its change)."""
+    return [entry.name for entry in entries
+            if not (holds(entry.containerfile_path, entry.containerfile) and holds(entry.vars_path, _vars_text(entry)))]
+
+
+def with_paths(entries, work_dir):
+    """Copies of entries planned without a work_dir, with their paths under ``work_dir``."""
+    return [dataclasses.replace(entry, **entry_paths(work_dir, entry.relpath, entry.name)) for entry in entries]
+
+
+def write_contexts(entries, work_dir=None):
+    """Write each image's Containerfile, merged variables and gathered files at its paths (``work_dir``:
+    for entries planned without one).
+
+    Returns the names whose Containerfile or variables changed on disk (gathered files are copied every
+    time; the inputs digest tells the build whether they changed).
     """
+    if work_dir is not None:
+        entries = with_paths(entries, work_dir)
     changed = []
-    assign_paths(entries, work_dir)
     for entry in entries:
-        if not os.path.isdir(entry["context_dir"]):
-            os.makedirs(entry["context_dir"])
-        wrote = write_if_changed(entry["containerfile_path"], entry["containerfile"])
-        dumped = yaml.safe_dump(entry["variables"], default_flow_style=False, sort_keys=True)
-        wrote = write_if_changed(entry["vars_path"], dumped) or wrote
-        entry["gathered"] = copy_into(entry["gather_sources"], entry["context_dir"])
+        os.makedirs(entry.context_dir, exist_ok=True)
+        wrote = write_if_changed(entry.containerfile_path, entry.containerfile)
+        wrote = write_if_changed(entry.vars_path, _vars_text(entry)) or wrote
+        copy_into(entry.gather_sources, entry.context_dir)
         if wrote:
-            changed.append(entry["name"])
+            changed.append(entry.name)
     return changed

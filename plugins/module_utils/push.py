@@ -33,10 +33,6 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.tcib.images.plugins.module_utils import status
 from ansible_collections.tcib.images.plugins.module_utils.backoff import backoff_delay
 
-PUSHED = status.PUSHED
-UP_TO_DATE = status.ALREADY_PUSHED
-FAILED = status.PUSH_FAILED
-WOULD_PUSH = status.WOULD_PUSH
 # Pushed images need no more than a few at once: the link to the registry is the limit.
 DEFAULT_WORKERS = 3
 # As upstream (tenacity wait_random_exponential(max=10)): a registry that is down fails in about a minute.
@@ -197,16 +193,16 @@ class ImagePusher(object):
                                                             "; " + short_error(inspect_error) if inspect_error else ""))
             if is_up_to_date(remote, image_id) and attempt > 1:
                 # An attempt that reported a failure had landed after all: this run pushed it.
-                result.update(push_status=PUSHED, push_reason="pushed to %s" % result["push_registry"])
+                result.update(push_status=status.PUSHED, push_reason="pushed to %s" % result["push_registry"])
                 break
             if is_up_to_date(remote, image_id):
-                result.update(push_status=UP_TO_DATE, push_reason="the registry holds this image")
+                result.update(push_status=status.ALREADY_PUSHED, push_reason="the registry holds this image")
                 break
             digestfile = _digest_path(log_path)
             rc, output, argv = self.registry.push(image_id, ref, self.options, digestfile)
             log.write("# command: %s\n# exit code: %s\n%s" % (" ".join(argv), rc, output))
             if rc == 0:
-                result.update(push_status=PUSHED, push_reason="pushed to %s" % result["push_registry"])
+                result.update(push_status=status.PUSHED, push_reason="pushed to %s" % result["push_registry"])
                 digest = _read_and_remove(digestfile)
                 if digest:
                     result["push_digest"] = digest
@@ -214,7 +210,7 @@ class ImagePusher(object):
             _read_and_remove(digestfile)
             message = short_error(output) or "buildah push failed with exit code %s" % rc
             if attempt > self.options.retries or not is_retryable(output):
-                result.update(push_status=FAILED, push_reason="push to %s failed after %d attempt%s: %s" % (
+                result.update(push_status=status.PUSH_FAILED, push_reason="push to %s failed after %d attempt%s: %s" % (
                     result["push_registry"], attempt, "" if attempt == 1 else "s", message))
                 break
             delay = backoff_delay(attempt, self.options.retry_delay, self.options.max_delay, self.options.jitter)
@@ -232,15 +228,15 @@ def preview(registry, ref, image_id, options):
     registry without writing to it."""
     result = {"push_registry": registry_of(ref)}
     if not image_id:
-        result.update(push_status=WOULD_PUSH, push_reason="pushed once built")
+        result.update(push_status=status.WOULD_PUSH, push_reason="pushed once built")
         return result
     remote, error = registry.config_digest(ref, options)
     if is_up_to_date(remote, image_id):
-        result.update(push_status=UP_TO_DATE, push_reason="the registry holds this image")
+        result.update(push_status=status.ALREADY_PUSHED, push_reason="the registry holds this image")
     elif remote:
-        result.update(push_status=WOULD_PUSH, push_reason="the registry holds another image under this name")
+        result.update(push_status=status.WOULD_PUSH, push_reason="the registry holds another image under this name")
     else:
-        result.update(push_status=WOULD_PUSH, push_reason="not read from the registry: %s" % (
+        result.update(push_status=status.WOULD_PUSH, push_reason="not read from the registry: %s" % (
             short_error(error) or "no manifest"))
     return result
 
@@ -301,7 +297,7 @@ class PushPool(object):
         try:
             result = self.pusher(name, ref, image_id, log_path)
         except Exception as exc:  # a broken push fails its image, not the run
-            result = {"push_status": FAILED, "push_registry": registry_of(ref),
+            result = {"push_status": status.PUSH_FAILED, "push_registry": registry_of(ref),
                       "push_reason": "push to %s failed: %s: %s" % (registry_of(ref), type(exc).__name__, exc),
                       "push_duration": round(time.time() - started, 1)}
         self.on_event("push", name, result)

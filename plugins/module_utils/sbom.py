@@ -17,7 +17,7 @@ import json
 import traceback
 import uuid
 
-from ansible_collections.tcib.images.plugins.module_utils import reference
+from ansible_collections.tcib.images.plugins.module_utils import defaults, reference
 
 try:
     from cyclonedx.model import Property
@@ -58,7 +58,7 @@ def parse_status(text):
     return sorted(packages, key=lambda item: (item["name"], item["arch"]))
 
 
-def document(image, packages, distro="debian", release="13", serial=None):
+def document(image, packages, distro=defaults.DISTRO, release=defaults.RELEASE, serial=None):
     """The CycloneDX JSON text for an image (``registry/name:tag``) holding ``packages``."""
     name, tag = reference.name_and_tag(image)
     bom = Bom(serial_number=uuid.UUID(str(serial)) if serial else uuid.uuid4())

@@ -130,7 +130,7 @@ log_tail:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
-    BuildError, BuildRequest, Builder, build_command)
+    RUN_OPTIONS_SPEC, BuildError, BuildRequest, Builder, build_command)
 
 
 def main():
@@ -143,17 +143,16 @@ def main():
             build_args=dict(type="dict", default={}),
             labels=dict(type="dict", default={}),
             volumes=dict(type="list", elements="str", default=[]),
-            isolation=dict(type="str", choices=["oci", "chroot", "rootless"]),
-            network=dict(type="str", default="host"),
-            image_format=dict(type="str", default="docker", choices=["docker", "oci"]),
             timeout=dict(type="int", default=0),
+            **RUN_OPTIONS_SPEC
         ),
         supports_check_mode=True,
     )
     p = module.params
     request = BuildRequest(
-        p["image"], p["context_dir"], p["containerfile"], p["log_path"], p["build_args"], p["labels"],
-        p["volumes"], p["isolation"], p["network"], p["image_format"], p["timeout"])
+        p["image"], context_dir=p["context_dir"], containerfile=p["containerfile"], log_path=p["log_path"],
+        build_args=p["build_args"], labels=p["labels"], volumes=p["volumes"], isolation=p["isolation"],
+        network=p["network"], image_format=p["image_format"], timeout=p["timeout"])
     buildah = module.get_bin_path("buildah", required=True)
     podman = module.get_bin_path("podman", required=True)
     if module.check_mode:

@@ -53,9 +53,10 @@ attributes:
   check_mode:
     support: full
     description: >-
-      Nothing is built or pushed; each image is reported as up to date or would be built, with the
-      reason, and the plan (C(plan.json), C(plan.dot)) is updated with those statuses. With O(push), the
-      registry is read (not written) to report each image as C(would push) or C(pushed: up to date).
+      Nothing is built or pushed and no lock is taken; each image is reported as up to date or would be
+      built, with the reason, in the preview C(check-plan.json) and C(check-plan.dot) beside O(plan) (the
+      plan itself and C(summary.json) are left as they are). With O(push), the registry is read (not
+      written) to report each image as C(would push) or C(pushed: up to date).
   diff_mode:
     support: none
     description: Nothing is diffed.
@@ -277,7 +278,7 @@ table:
   returned: always
   type: str
 summary_path:
-  description: Path of C(summary.json) (of the updated C(plan.json) in check mode).
+  description: Path of C(summary.json) (of the preview C(check-plan.json) in check mode).
   returned: always
   type: str
 wall_seconds:
@@ -325,7 +326,7 @@ waited_seconds:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcib.images.plugins.module_utils.build_graph import ARGUMENT_SPEC, run_build_graph, task_result
+from ansible_collections.tcib.images.plugins.module_utils.build_graph import ARGUMENT_SPEC, Tools, execute
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 
 
@@ -333,20 +334,17 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     check_libraries(module, bills_of_materials=True)
 
-    def run(argv):
+    def run_command(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
     # Check mode reads the registry too, to say what would be pushed.
-    pushing = module.params["push"]
+    tools = Tools(buildah=module.get_bin_path("buildah", required=True),
+                  podman=module.get_bin_path("podman", required=True),
+                  skopeo=module.get_bin_path("skopeo", required=module.params["push"]) or "skopeo")
     try:
-        results, summary = run_build_graph(
-            module.params, run, module.check_mode,
-            buildah=module.get_bin_path("buildah", required=True),
-            podman=module.get_bin_path("podman", required=True),
-            skopeo=module.get_bin_path("skopeo", required=pushing) or "skopeo")
+        outcome = execute(module.params, run_command, check_mode=module.check_mode, tools=tools)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    outcome = task_result(results, summary)
     if outcome.pop("failed", False):
         module.fail_json(**outcome)
     module.exit_json(**outcome)

@@ -25,6 +25,14 @@ description:
     module run on a prepared host, instead of a package check, a configuration and a directory task.
 author:
   - tcib.images contributors (@tcib-images)
+requirements:
+  - podman 4.3 or later and buildah 1.28 or later on the host (the role tcib.images.build_host installs them)
+  - dpkg-query, for O(packages)
+seealso:
+  - module: tcib.images.tcib_build_graph
+  - name: containers.conf(5)
+    description: The podman and buildah settings a drop-in file may hold.
+    link: https://github.com/containers/common/blob/main/docs/containers.conf.5.md
 attributes:
   check_mode:
     support: full
@@ -98,51 +106,12 @@ missing_packages:
 """
 
 import os
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.host import (
-    DROPIN_HEADER, dropin_text, probe_stamp, read_stamp, write_stamp, find_ulimits, host_facts, podman_probe, probe, probe_rootfs,
-    runtime_settings, ulimit_candidates)
-
-
-def missing_packages(run, packages):
-    """Those of the packages dpkg does not have installed (dpkg-query answers in milliseconds)."""
-    if not packages:
-        return []
-    _rc, out, _err = run(["dpkg-query", "--show", "--showformat=${db:Status-Abbrev}${Package}\n"] + list(packages))
-    installed = set(line.split()[-1] for line in out.splitlines() if line.startswith("ii "))
-    return [package for package in packages if package not in installed]
-
-
-def make_package_cache(path, check_mode):
-    """Create the shared package cache directory; True when it was (or would be) created."""
-    if not path or os.path.isdir(path):
-        return False
-    if not check_mode:
-        os.makedirs(path, 0o755)
-    return True
-
-
-def decide(run, podman, facts):
-    """Settings this host needs; rlimits are found by starting real containers."""
-    settings, reasons = runtime_settings(facts)
-    candidates = ulimit_candidates(facts)
-    if candidates:
-        global_args = []
-        for key in ("runtime", "cgroup_manager"):
-            if key in settings:
-                global_args += ["--%s" % key.replace("_", "-"), settings[key]]
-        root = probe_rootfs(run)
-        try:
-            def works(ulimits):
-                run_args = [arg for limit in ulimits for arg in ("--ulimit", limit)]
-                return podman_probe(run, root, podman, global_args, run_args) is None
-            settings["default_ulimits"], more = find_ulimits(candidates, works)
-        finally:
-            run(["rm", "-rf", root])
-        reasons += more
-    return settings, reasons
+    HostError, configure, make_package_cache, missing_packages)
 
 
 def main():
@@ -161,50 +130,33 @@ def main():
     def run(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
+    def write(dropin, text):
+        if not text:
+            os.unlink(dropin)
+            return
+        if not os.path.isdir(os.path.dirname(dropin)):
+            os.makedirs(os.path.dirname(dropin), 0o755)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(dropin), prefix=".tcib-")
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        module.atomic_move(temporary, dropin)
+
     missing = missing_packages(run, module.params["packages"])
     if missing:
         module.exit_json(changed=False, missing_packages=missing, path=path, facts={}, settings={}, reasons=[])
     podman = module.get_bin_path("podman", required=True)
     buildah = module.get_bin_path("buildah", required=True)
     made_cache = make_package_cache(module.params["package_cache"], module.check_mode)
-
-    facts = host_facts()
-    before = ""
-    if os.path.exists(path):
-        with open(path) as handle:
-            before = handle.read()
-    result = dict(changed=made_cache, facts=facts, path=path, settings={}, reasons=[], missing_packages=[])
-    # A drop-in of ours that already lets containers run is kept as it is. A probe that passed since
-    # boot, with these settings and these binaries, is not repeated.
-    stamp = probe_stamp(before, [podman, buildah])
-    if before.startswith(DROPIN_HEADER) and (read_stamp(module.params["stamp"]) == stamp
-                                             or not probe(run, podman, buildah)):
-        result["reasons"] = [line[4:] for line in before.splitlines() if line.startswith("# - ")]
-        if not module.check_mode:
-            write_stamp(module.params["stamp"], stamp)
-        module.exit_json(**result)
     try:
-        settings, reasons = decide(run, podman, facts)
-    except RuntimeError as exc:
-        module.fail_json(msg="this host cannot run containers: %s" % exc, **result)
-    wanted = dropin_text(settings, reasons)
-    result.update(changed=made_cache or before != wanted, settings=settings, reasons=reasons)
-    if before != wanted and not module.check_mode:
-        if wanted:
-            if not os.path.isdir(os.path.dirname(path)):
-                os.makedirs(os.path.dirname(path), 0o755)
-            with open(path, "w") as handle:
-                handle.write(wanted)
-            os.chmod(path, 0o644)
-        else:
-            os.unlink(path)
-    if module._diff:
-        result["diff"] = dict(before=before, after=wanted, before_header=path, after_header=path)
-    # In check mode a pending change means the probe would test stale settings.
-    if module.params["probe"] and not (module.check_mode and before != wanted):
-        errors = probe(run, podman, buildah)
-        if errors:
-            module.fail_json(msg="this host still cannot run containers: %s" % "; ".join(errors), **result)
+        outcome = configure(run, podman, buildah, path, module.params["stamp"], check_mode=module.check_mode,
+                            probe_after=module.params["probe"], write=write)
+    except HostError as exc:
+        module.fail_json(msg=str(exc), changed=made_cache, path=path, missing_packages=[])
+    result = dict(changed=made_cache or outcome["changed"], facts=outcome["facts"], path=path,
+                  settings=outcome["settings"], reasons=outcome["reasons"], missing_packages=[])
+    if module._diff and outcome["changed"]:
+        result["diff"] = dict(before=outcome["before"], after=outcome["after"], before_header=path, after_header=path)
     module.exit_json(**result)
 
 

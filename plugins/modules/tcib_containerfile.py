@@ -26,14 +26,18 @@ author:
 attributes:
   check_mode:
     support: full
-    description: In check mode the Containerfile is rendered and returned but not written.
+    description: In check mode the Containerfile is rendered and returned but not written; everything a real
+      run checks is checked (the variables, and each C(tcib_gather_files) match), and changed is reported
+      exactly when a real run would write the Containerfile.
   diff_mode:
     support: full
     description: Shows the file before and after.
   idempotent:
     support: full
-    description: The Containerfile is written (whole, through a temporary file) only when its text would
-      change, and only that change is reported; gathered files are copied into O(dest) on every run.
+    description: The Containerfile is written (whole, through a temporary file and the module's atomic_move)
+      only when its text would change, and only that change is reported; gathered files are copied into
+      O(dest) on every run. Every gathered path is checked before anything is written, so a bad one leaves
+      O(dest) as it was.
   platform:
     support: full
     platforms: posix
@@ -145,10 +149,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils.discovery import (
     TreeError, find_image_dir, merge_files, yaml_files)
-from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    copy_into, gather_sources, render_image, write_if_changed)
+from ansible_collections.tcib.images.plugins.module_utils.files import write_if_changed
+from ansible_collections.tcib.images.plugins.module_utils.plan import copy_into, gather_sources, render_image
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
@@ -165,8 +170,8 @@ def main():
             image=dict(type="str"),
             merge_runs=dict(type="bool", default=False),
             from_image=dict(type="str"),
-            distro=dict(type="str", default="debian"),
-            release=dict(type="str", default="13"),
+            distro=dict(type="str", default=defaults.DISTRO),
+            release=dict(type="str", default=defaults.RELEASE),
             extra_gather_dirs=dict(type="list", elements="path", default=[]),
         ),
         mutually_exclusive=[("image_dir", "tree")],
@@ -196,7 +201,7 @@ def main():
             before = handle.read()
     changed = before != text
     if changed and not module.check_mode:
-        write_if_changed(path, text)
+        write_if_changed(path, text, move=module.atomic_move)
     if not module.check_mode:
         copy_into(gathered, p["dest"])
     result = dict(changed=changed, containerfile=text, path=path, variables=rendered, image_dir=image_dir)

@@ -38,14 +38,32 @@ description:
     fails at once, naming the holder, while another run plans or builds in the same O(work_dir).
 author:
   - tcib.images contributors (@tcib-images)
+requirements:
+  - PyYAML
+  - Jinja2
+seealso:
+  - module: tcib.images.tcib_build_graph
+    description: Builds the images of the plan this module writes.
+  - module: tcib.images.tcib_containerfile
+    description: Renders one image outside a plan, as a plan renders it.
 attributes:
   check_mode:
     support: full
-    description: In check mode the plan is computed and returned, and written as C(plan.json) and C(plan.dot)
-      (so that a check run can report it), but no build context is written.
+    description:
+      - Everything a real run checks is checked, and the plan is computed and returned; no build context is
+        written and no lock is taken.
+      - The plan is written as a preview, C(check-plan.json) and C(check-plan.dot) in O(work_dir) (what
+        M(tcib.images.tcib_build_graph) in check mode reads and completes with each image's status);
+        C(plan.json), C(plan.dot) and the build contexts of a real run are left as they are.
+      - Reports changed when a real run would write a Containerfile or merged variables file.
   diff_mode:
     support: none
     description: Nothing is diffed.
+  idempotent:
+    support: full
+    description: A Containerfile or merged variables file is written only when its text would change, and only
+      that is reported as a change. C(plan.json) and C(plan.dot) are written on every run (each plan has an id
+      of its own) and gathered files are copied again; neither counts as a change.
   platform:
     support: full
     platforms: posix
@@ -211,11 +229,24 @@ images:
     containerfile:
       description: Rendered Containerfile text.
       type: str
+    gather_sources:
+      description: The paths C(tcib_gather_files) matched, copied into the build context.
+      type: list
+      elements: str
+    package:
+      description: The image's main package (C(tcib_meta.package)), null when it names none.
+      type: str
     context_dir:
       description: Build context directory under O(work_dir).
       type: str
     containerfile_path:
       description: Path of the rendered Containerfile.
+      type: str
+    vars_path:
+      description: Path of the image's merged, templated variables (YAML).
+      type: str
+    directory:
+      description: The image's directory in O(tree).
       type: str
     log_path:
       description: Where the build log of this image goes.
@@ -224,7 +255,8 @@ images:
       description: Where the image's bill of materials (CycloneDX JSON) is kept once it is built.
       type: str
 plan_path:
-  description: Path of C(plan.json), the input of M(tcib.images.tcib_build_graph).
+  description: Path of C(plan.json), the input of M(tcib.images.tcib_build_graph); in check mode, of the preview
+    C(check-plan.json).
   returned: success
   type: str
   sample: /var/tmp/tcib/plan.json
@@ -246,19 +278,18 @@ unavailable:
   sample: {qdrouterd: Debian 13 does not package the Qpid Dispatch Router}
 """
 
-import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError, load_file
 from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.overrides import split_extra_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    PlanSettings, assign_paths, config_selection, load_unavailable, make_plan, plan_document, plan_dot,
-    unavailable_path, write_contexts)
+    Plan, PlanSettings, config_selection, contexts_to_change, load_unavailable, make_plan, unavailable_path,
+    write_contexts, write_plan)
 from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
-from ansible_collections.tcib.images.plugins.module_utils.report import write_json
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 from ansible_collections.tcib.images.plugins.module_utils.workdir import WorkDirBusy, exclusive, new_plan_id
@@ -275,12 +306,12 @@ def main():
             exclude=dict(type="list", elements="str", default=[]),
             config_file=dict(type="path"),
             unavailable_file=dict(type="path"),
-            registry=dict(type="str", default="localhost"),
-            namespace=dict(type="str", default="tcib"),
-            prefix=dict(type="str", default="openstack"),
-            tag=dict(type="str", default="latest"),
-            distro=dict(type="str", default="debian"),
-            release=dict(type="str", default="13"),
+            registry=dict(type="str", default=defaults.REGISTRY),
+            namespace=dict(type="str", default=defaults.NAMESPACE),
+            prefix=dict(type="str", default=defaults.PREFIX),
+            tag=dict(type="str", default=defaults.TAG),
+            distro=dict(type="str", default=defaults.DISTRO),
+            release=dict(type="str", default=defaults.RELEASE),
             extra_vars=dict(type="dict", default={}),
             merge_runs=dict(type="bool", default=False),
             extra_config=dict(type="path"),
@@ -298,9 +329,10 @@ def main():
             from_file, image_overrides = split_extra_config(load_file(p["extra_config"]), p["extra_config"])
             extra_vars = dict(from_file, **extra_vars)
         image_overrides.update(p["image_overrides"])
-        settings = PlanSettings(p["base_image"], p["registry"], p["namespace"], p["prefix"], p["tag"],
-                                p["distro"], p["release"], extra_vars, p["merge_runs"], image_overrides,
-                                p["tcib_extras"], p["extra_gather_dirs"])
+        settings = PlanSettings(p["base_image"], registry=p["registry"], namespace=p["namespace"],
+                                prefix=p["prefix"], tag=p["tag"], distro=p["distro"], release=p["release"],
+                                extra_vars=extra_vars, merge_runs=p["merge_runs"], image_overrides=image_overrides,
+                                extras=p["tcib_extras"], extra_gather_dirs=p["extra_gather_dirs"])
         unavailable_source = p["unavailable_file"] or unavailable_path(p["tree"])
         unavailable = load_unavailable(unavailable_source)
         config_names, skipped = [], {}
@@ -310,29 +342,29 @@ def main():
             if warning:
                 module.warn(warning)
         entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names,
-                            unavailable, unavailable_source)
+                            unavailable, unavailable_source, work_dir=p["work_dir"])
         for entry in entries:
-            for warning in entry.pop("warnings", []):
+            for warning in entry.warnings:
                 module.warn(warning)
-        plan_path = os.path.join(p["work_dir"], "plan.json")
-        plan_id = new_plan_id()
-        # Not while another run plans or builds here: it builds from these contexts and this plan.
-        with exclusive(p["work_dir"], "planning"):
-            assign_paths(entries, p["work_dir"])
-            changed = [] if module.check_mode else write_contexts(entries, p["work_dir"])
-            for entry in entries:
-                entry.pop("sources", None)
-            write_json(plan_path, dict(plan_document(entries), plan_id=plan_id, distro=p["distro"],
-                                       release=p["release"]))
-            with open(os.path.join(p["work_dir"], "plan.dot"), "w") as handle:
-                handle.write(plan_dot(entries))
+        plan = Plan(entries=entries, plan_id=new_plan_id(), distro=p["distro"], release=p["release"])
+        if module.check_mode:
+            # A preview beside the real plan, without the lock: a check never rewrites what a real run
+            # planned or builds from. Changed: what the real run would write.
+            changed = contexts_to_change(entries)
+            plan_path = write_plan(p["work_dir"], plan, check=True)
+        else:
+            # Not while another run plans or builds here: it builds from these contexts and this plan.
+            with exclusive(p["work_dir"], "planning"):
+                changed = write_contexts(entries)
+                plan_path = write_plan(p["work_dir"], plan)
     except (TreeError, VariableError, WorkDirBusy, ImageRefError) as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # pylint: disable=broad-except
         # Whatever a tree holds, the run ends with a message, not a traceback (kept for -vvv).
         module.fail_json(msg="planning failed: %s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
-    module.exit_json(changed=bool(changed), images=entries, names=[e["name"] for e in entries],
-                     plan_path=plan_path, plan_id=plan_id, unavailable=skipped)
+    module.exit_json(changed=bool(changed), images=[entry.result() for entry in entries],
+                     names=[entry.name for entry in entries], plan_path=plan_path, plan_id=plan.plan_id,
+                     unavailable=skipped)
 
 
 if __name__ == "__main__":

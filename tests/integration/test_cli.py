@@ -62,7 +62,7 @@ def test_skip_build_renders_and_builds_nothing(small):
     work = small["work"]
     assert "RUN echo lab-1 > /site" in (work / "base" / "os" / "leaf" / "Containerfile").read_text()
     assert "[3/3] leaf would be built" in result.stdout
-    assert "tcib-build: plan: %s" % (work / "plan.json") in result.stdout
+    assert "tcib-build: plan: %s" % (work / "check-plan.json") in result.stdout
     assert not images_named("localhost/%s/" % small["namespace"])
 
 

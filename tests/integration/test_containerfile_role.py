@@ -33,3 +33,12 @@ def test_role_reports_unknown_tcib_variables(tmp_path):
     result = ansible_playbook(PLAYBOOK, "tcib_path=%s" % tmp_path, {"tcib_volumez": ["/x"]})
     assert result.returncode != 0
     assert "tcib_volumez: unknown variable" in result.stdout
+
+
+def test_a_bad_gather_glob_fails_in_check_mode_too_and_writes_nothing(tmp_path):
+    for check in (True, False):
+        result = ansible_playbook(PLAYBOOK, "tcib_path=%s" % (tmp_path / "out"),
+                                  {"tcib_gather_files": ["no-such-file-*"]}, check=check)
+        assert result.returncode != 0
+        assert "tcib_gather_files: no file matches 'no-such-file-*'" in result.stdout
+        assert not (tmp_path / "out").exists()

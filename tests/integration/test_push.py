@@ -173,7 +173,7 @@ def test_second_run_pushes_nothing(setup):
 
 def check_run(setup):
     result = run_build_yml(setup, check=True)
-    plan = json.loads((setup["work"] / "plan.json").read_text())
+    plan = json.loads((setup["work"] / "check-plan.json").read_text())
     print(result.stdout[-3000:])
     return result, dict((entry["name"], entry) for entry in plan["images"])
 

@@ -52,15 +52,20 @@ def test_failure_skips_descendants_and_later_runs_rebuild_only_what_changed(smal
     assert ids_before == dict((ref, podman("image", "inspect", "--format", "{{.Id}}", ref).stdout.strip())
                               for ref in ids_before)
 
-    # A check run prints the plan and writes it, building nothing.
+    # A check run prints the plan and writes it as a preview, building nothing and leaving the real run's
+    # plan and contexts as they were; it reports the change the real run would make.
+    real_plan = (work / "plan.json").read_text()
     (small_tree / "base" / "os" / "leaf-a" / "leaf-a.yaml").write_text(LEAF.format(value="a2"))
     result, _statuses = build(small_tree, work, namespace, check=True)
     assert result.returncode == 0, result.stdout[-3000:]
-    plan = json.loads((work / "plan.json").read_text())
+    plan = json.loads((work / "check-plan.json").read_text())
     plan_status = dict((item["name"], (item["status"], item["reason"])) for item in plan["images"])
     assert plan_status["leaf-a"] == ("would build", "inputs changed")
     assert plan_status["leaf-b"] == ("up to date", "inputs unchanged")
-    assert '"os" -> "leaf-a"' in (work / "plan.dot").read_text()
+    assert '"os" -> "leaf-a"' in (work / "check-plan.dot").read_text()
+    assert (work / "plan.json").read_text() == real_plan
+    assert "a1" in (work / "base" / "os" / "leaf-a" / "Containerfile").read_text()
+    assert recap(result.stdout)["changed"] == 2  # the plan (a Containerfile to write) and the build
     run = podman("run", "--rm", "localhost/%s/openstack-leaf-a:latest" % namespace, "cat", "/leaf")
     assert run.stdout.strip() == "a1"
 

@@ -190,10 +190,10 @@ def test_skip_build_renders_every_image_as_tcib_build_does(client, tmp_path):
     assert [line for line in memcached if line.startswith("RUN ")] == ["RUN tcib-stub perl \\"]
     assert any(line.strip().startswith("&& tcib-install memcached") for line in memcached)
     assert memcached[-1] == "USER memcache"
-    keystone = theirs[Path("base/os/keystone")]
+    keystone = theirs[Path("base/os/oslo/keystone")]
     assert 'LABEL tcib.images.config="/etc/keystone/keystone.conf"\n' in keystone
     assert "    && tcib-install keystone \\\n" in keystone
-    nova_api = theirs[Path("base/os/nova-base/nova-api")]
+    nova_api = theirs[Path("base/os/oslo/nova-base/nova-api")]
     assert nova_api.startswith("FROM localhost/%s/openstack-nova-base:tco\n" % namespace)
     # The base image's files are gathered into its build directory.
     for name in ("tcib-install", "tcib-users", "tcib-healthcheck", "policy-rc.d", "users"):

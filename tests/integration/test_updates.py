@@ -362,7 +362,7 @@ def test_updates_rebuild_exactly_what_holds_the_package(apt, namespace, tmp_path
     good.publish("tcib-probe", "1.1-1")
     result = build("check", check=True)
     assert_ok(result)
-    plan = dict((item["name"], item) for item in json.loads((work_dir / "plan.json").read_text())["images"])
+    plan = dict((item["name"], item) for item in json.loads((work_dir / "check-plan.json").read_text())["images"])
     assert dict((name, plan[name]["status"]) for name in CHAIN) == {
         "base": "up to date", "os": "up to date", "memcached": "would build"}
     assert plan["memcached"]["reason"] == "updates: tcib-probe 1.0-1 -> 1.1-1"

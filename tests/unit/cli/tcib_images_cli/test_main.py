@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from conftest import REPO_ROOT
 from tcib_images_cli import main as cli
 
 CWD = "/home/op"
@@ -192,3 +193,14 @@ def test_check_updates_runs_in_check_mode_and_lists_the_root_first():
         "IMAGE                         PACKAGE  INSTALLED  CANDIDATE",
         "localhost/tcib/debian:trixie  libc6    2.41-12    2.41-12+deb13u1"]
     assert pending_updates_table(None, plan) == ""
+
+
+def test_the_collection_link_is_gone_when_the_process_ends(tmp_path):
+    import subprocess
+
+    # A process of its own: the link is removed at its exit.
+    script = ("import sys; sys.path.insert(0, %r); from tcib_images_cli import collection; "
+              "print(collection.link(%r))" % (os.path.join(REPO_ROOT, "cli"), REPO_ROOT))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    top = done.stdout.strip()
+    assert top and not os.path.exists(top)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.tcib.images.plugins.module_utils import build_graph, push, workdir
+from ansible_collections.tcib.images.plugins.module_utils import build_graph, status, workdir
 
 REGISTRY = "registry.example.com:5000"
 BASE_IMAGE = "docker.io/library/debian:13"
@@ -164,14 +164,14 @@ def test_a_childs_build_does_not_wait_for_its_parents_push(tmp_path):
     host.before_push["base"] = lambda: os_built.wait(WAIT)
     host.before_build["keystone"] = os_built.set
     events = []
-    results, summary = build_graph.run_build_graph(
+    results, summary = build_graph.build_plan(
         params(write_plan(tmp_path, TREE)), host, on_event=lambda kind, name, result, counts: events.append(
             (kind, name)))
     assert os_built.is_set()
     # base's push was still going when its grandchild's build started.
     assert host.index("push start", "base") < host.index("build start", "keystone") < host.index("push end", "base")
-    assert [item["push_status"] for item in results] == [push.PUSHED] * 4
-    assert summary["push_counts"] == {push.PUSHED: 4}
+    assert [item["push_status"] for item in results] == [status.PUSHED] * 4
+    assert summary["push_counts"] == {status.PUSHED: 4}
     assert set(host.remote) == set(ref(name) for name, _parent in TREE)
     assert ("push", "base") in events
     assert not build_graph.failed(summary) and build_graph.changed(results)
@@ -186,7 +186,7 @@ def test_pushes_do_not_wait_for_unrelated_builds(tmp_path):
     host.before_build["keystone"] = lambda: memcached_pushed.wait(WAIT)
     host.before_push["memcached"] = memcached_pushed.set
     started = time.time()
-    results, _summary = build_graph.run_build_graph(params(write_plan(tmp_path, TREE), max_parallel=2), host)
+    results, _summary = build_graph.build_plan(params(write_plan(tmp_path, TREE), max_parallel=2), host)
     assert memcached_pushed.is_set() and time.time() - started < WAIT
     assert host.index("push start", "memcached") < host.index("build end", "keystone")
     assert all(item["status"] == "built" for item in results)
@@ -195,24 +195,24 @@ def test_pushes_do_not_wait_for_unrelated_builds(tmp_path):
 def test_second_run_pushes_nothing(tmp_path):
     host = FakeHost()
     plan = write_plan(tmp_path, TREE)
-    build_graph.run_build_graph(params(plan), host)
+    build_graph.build_plan(params(plan), host)
     pushes = [event for event in host.log if event[0] == "push start"]
-    results, summary = build_graph.run_build_graph(params(plan), host)
+    results, summary = build_graph.build_plan(params(plan), host)
     assert [item["status"] for item in results] == ["up to date"] * 4
-    assert [item["push_status"] for item in results] == [push.UP_TO_DATE] * 4
+    assert [item["push_status"] for item in results] == [status.ALREADY_PUSHED] * 4
     assert [event for event in host.log if event[0] == "push start"] == pushes
     assert not build_graph.changed(results)
-    assert summary["push_counts"] == {push.UP_TO_DATE: 4}
+    assert summary["push_counts"] == {status.ALREADY_PUSHED: 4}
 
 
 def test_push_failure_fails_the_run_naming_the_registry_and_keeps_the_images(tmp_path):
     host = FakeHost()
     host.push_error = "dial tcp 127.0.0.1:5000: connect: connection refused"
     sleeps = []
-    results, summary = build_graph.run_build_graph(params(write_plan(tmp_path, TREE), push_retries=2), host,
-                                                   sleep=sleeps.append)
+    results, summary = build_graph.build_plan(params(write_plan(tmp_path, TREE), push_retries=2), host,
+                                              sleep=sleeps.append)
     assert [item["status"] for item in results] == ["built"] * 4
-    assert [item["push_status"] for item in results] == [push.FAILED] * 4
+    assert [item["push_status"] for item in results] == [status.PUSH_FAILED] * 4
     assert [item["push_attempts"] for item in results] == [3] * 4
     # Tiny delays: 2 retries per image, each below 2 * push_retry_delay * 2**(attempt - 1).
     assert len(sleeps) == 8 and max(sleeps) <= 0.004
@@ -221,7 +221,7 @@ def test_push_failure_fails_the_run_naming_the_registry_and_keeps_the_images(tmp
     assert "push to %s failed for 4 images; the built images stay tagged locally" % REGISTRY in message
     assert "%s: push to %s failed after 3 attempts: dial tcp" % (ref("keystone"), REGISTRY) in message
     assert all(ref(name) in host.images for name, _parent in TREE)
-    assert json.load(open(summary["summary_path"]))["images"][0]["push_status"] == push.FAILED
+    assert json.load(open(summary["summary_path"]))["images"][0]["push_status"] == status.PUSH_FAILED
 
 
 def test_images_that_were_not_built_are_not_pushed(tmp_path):
@@ -230,16 +230,16 @@ def test_images_that_were_not_built_are_not_pushed(tmp_path):
     def fail_os():
         raise RuntimeError("no space left")
     host.before_build["os"] = fail_os
-    results, summary = build_graph.run_build_graph(params(write_plan(tmp_path, TREE)), host)
+    results, summary = build_graph.build_plan(params(write_plan(tmp_path, TREE)), host)
     statuses = dict((item["name"], (item["status"], item["push_status"])) for item in results)
-    assert statuses["base"] == ("built", push.PUSHED)
+    assert statuses["base"] == ("built", status.PUSHED)
     assert statuses["os"][1] == statuses["keystone"][1] == "not pushed"
     assert "some images were not built: os, keystone, memcached" in build_graph.failure_message(summary)
 
 
 def test_no_push_unless_asked_and_no_push_column(tmp_path):
     host = FakeHost()
-    results, summary = build_graph.run_build_graph(params(write_plan(tmp_path, TREE), push=False), host)
+    results, summary = build_graph.build_plan(params(write_plan(tmp_path, TREE), push=False), host)
     assert not [event for event in host.log if event[0].startswith("push")]
     assert "push_status" not in results[0] and "push_counts" not in summary
     assert "PUSH" not in summary["table"]
@@ -248,38 +248,42 @@ def test_no_push_unless_asked_and_no_push_column(tmp_path):
 def test_check_mode_pushes_nothing_and_says_what_would_be_pushed(tmp_path):
     host = FakeHost()
     plan = write_plan(tmp_path, TREE)
-    results, summary = build_graph.run_build_graph(params(plan), host, check_mode=True)
+    results, summary = build_graph.build_plan(params(plan), host, check_mode=True)
     assert not [event for event in host.log if event[0].startswith("push")]
-    assert [item["push_status"] for item in results] == [push.WOULD_PUSH] * 4
+    assert [item["push_status"] for item in results] == [status.WOULD_PUSH] * 4
     assert results[0]["push_reason"] == "pushed once built"
-    assert summary["push_counts"] == {push.WOULD_PUSH: 4}
+    assert summary["push_counts"] == {status.WOULD_PUSH: 4}
     assert "would push" in summary["table"]
     assert build_graph.changed(results)
-    assert [entry["push_status"] for entry in json.load(open(plan))["images"]] == [push.WOULD_PUSH] * 4
+    # The preview beside the plan carries the statuses; the plan a real run builds from stays as it was.
+    assert summary["summary_path"] == os.path.join(os.path.dirname(plan), "check-plan.json")
+    assert [entry["push_status"] for entry in json.load(open(summary["summary_path"]))["images"]] \
+        == [status.WOULD_PUSH] * 4
+    assert "push_status" not in open(plan).read()
 
 
 def test_check_mode_reads_the_registry_for_images_already_built(tmp_path):
     host = FakeHost()
     plan = write_plan(tmp_path, TREE)
-    build_graph.run_build_graph(params(plan, push=False), host)
+    build_graph.build_plan(params(plan, push=False), host)
     # The registry holds base as built, another image under os's name, and nothing else.
     host.remote[ref("base")] = host.images[ref("base")]["Id"]
     host.remote[ref("os")] = "f" * 64
-    results, summary = build_graph.run_build_graph(params(plan), host, check_mode=True)
+    results, summary = build_graph.build_plan(params(plan), host, check_mode=True)
     pushes = dict((item["name"], (item["push_status"], item["push_reason"])) for item in results)
-    assert pushes["base"] == (push.UP_TO_DATE, "the registry holds this image")
-    assert pushes["os"] == (push.WOULD_PUSH, "the registry holds another image under this name")
-    assert pushes["keystone"] == (push.WOULD_PUSH, "not read from the registry: manifest unknown")
+    assert pushes["base"] == (status.ALREADY_PUSHED, "the registry holds this image")
+    assert pushes["os"] == (status.WOULD_PUSH, "the registry holds another image under this name")
+    assert pushes["keystone"] == (status.WOULD_PUSH, "not read from the registry: manifest unknown")
     assert not [event for event in host.log if event[0].startswith("push")]
-    assert summary["push_counts"] == {push.UP_TO_DATE: 1, push.WOULD_PUSH: 3}
+    assert summary["push_counts"] == {status.ALREADY_PUSHED: 1, status.WOULD_PUSH: 3}
 
 
 def test_check_mode_with_every_image_in_the_registry_changes_nothing(tmp_path):
     host = FakeHost()
     plan = write_plan(tmp_path, TREE)
-    build_graph.run_build_graph(params(plan), host)
-    results, _summary = build_graph.run_build_graph(params(plan), host, check_mode=True)
-    assert [item["push_status"] for item in results] == [push.UP_TO_DATE] * 4
+    build_graph.build_plan(params(plan), host)
+    results, _summary = build_graph.build_plan(params(plan), host, check_mode=True)
+    assert [item["push_status"] for item in results] == [status.ALREADY_PUSHED] * 4
     assert not build_graph.changed(results)
 
 
@@ -291,10 +295,10 @@ def test_refuses_local_names_and_a_missing_authfile_before_building(tmp_path):
     with open(plan, "w") as handle:
         json.dump(data, handle)
     with pytest.raises(ValueError, match="push needs a registry: localhost/tcib/openstack-base:latest"):
-        build_graph.run_build_graph(params(plan), host)
+        build_graph.build_plan(params(plan), host)
     plan = write_plan(tmp_path / "other", TREE)
     with pytest.raises(ValueError, match="authfile /nonexistent/auth.json is not a file"):
-        build_graph.run_build_graph(params(plan, authfile="/nonexistent/auth.json"), host)
+        build_graph.build_plan(params(plan, authfile="/nonexistent/auth.json"), host)
     assert not host.log
 
 
@@ -306,9 +310,9 @@ def test_a_plan_replaced_by_another_run_is_refused_before_building(tmp_path):
     with open(plan, "w") as handle:
         json.dump(data, handle)
     with pytest.raises(ValueError, match="replaced by another run's plan after this run planned"):
-        build_graph.run_build_graph(params(plan, plan_id="ours"), host)
+        build_graph.build_plan(params(plan, plan_id="ours"), host)
     assert not host.log
-    results, _summary = build_graph.run_build_graph(params(plan, plan_id="theirs", push=False), host)
+    results, _summary = build_graph.build_plan(params(plan, plan_id="theirs", push=False), host)
     assert [item["status"] for item in results] == ["built"] * 4
 
 
@@ -317,5 +321,20 @@ def test_a_run_is_refused_while_another_holds_the_work_dir(tmp_path):
     plan = write_plan(tmp_path, TREE)
     with workdir.exclusive(os.path.dirname(plan), "building"):
         with pytest.raises(workdir.WorkDirBusy, match="is in use by another run"):
-            build_graph.run_build_graph(params(plan), host)
+            build_graph.build_plan(params(plan), host)
     assert not host.log
+
+
+def test_a_check_takes_no_lock_and_leaves_the_plan_and_summary_alone(tmp_path):
+    host = FakeHost()
+    plan = write_plan(tmp_path, TREE)
+    before = open(plan).read()
+    # A real run holds the work_dir: the check still runs, and writes only its preview.
+    with workdir.exclusive(os.path.dirname(plan), "building"):
+        results, summary = build_graph.build_plan(params(plan, push=False), host, check_mode=True)
+    assert [item["status"] for item in results] == ["would build"] * 4
+    assert open(plan).read() == before
+    assert not os.path.exists(os.path.join(os.path.dirname(plan), "summary.json"))
+    preview = json.load(open(summary["summary_path"]))
+    assert [(item["name"], item["status"]) for item in preview["images"]] == [
+        (name, "would build") for name, _parent in TREE]

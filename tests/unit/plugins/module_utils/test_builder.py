@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bringing one image up to date, with a fake buildah/podman (nothing is built)."""
 
+import dataclasses
 import os
 
 import pytest
@@ -12,6 +13,7 @@ from ansible_collections.tcib.images.plugins.module_utils.builder import (
     BuildOptions, ImageBuilder, classify_failure, is_transient)
 from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError
 from ansible_collections.tcib.images.plugins.module_utils.digest import LABEL
+from ansible_collections.tcib.images.plugins.module_utils.plan import PlanEntry
 from ansible_collections.tcib.images.plugins.module_utils.scheduler import Scheduler
 
 BASE_IMAGE = "docker.io/library/debian:13"
@@ -81,17 +83,11 @@ def failure(log_tail, timed_out=False):
 def entry(name, parent, containerfile=None, from_image=None, gather_sources=None):
     context = os.path.join("/work", name)
     from_image = from_image or (ref(parent) if parent else BASE_IMAGE)
-    return {
-        "name": name,
-        "image": ref(name),
-        "parent": parent,
-        "from": from_image,
-        "containerfile": containerfile or "FROM %s\nRUN echo %s\n" % (from_image, name),
-        "gather_sources": gather_sources or [],
-        "context_dir": context,
-        "containerfile_path": os.path.join(context, "Containerfile"),
-        "log_path": os.path.join(context, "%s-build.log" % name),
-    }
+    return PlanEntry(name=name, image=ref(name), parent=parent, from_image=from_image, relpath=name, files=[],
+                     containerfile=containerfile or "FROM %s\nRUN echo %s\n" % (from_image, name),
+                     gather_sources=gather_sources or [], context_dir=context,
+                     containerfile_path=os.path.join(context, "Containerfile"),
+                     log_path=os.path.join(context, "%s-build.log" % name))
 
 
 @pytest.fixture
@@ -113,7 +109,7 @@ def two_images():
 
 def run_all(builder, entries, opts):
     image_builder = ImageBuilder(builder, entries, opts)
-    return image_builder, [image_builder(e["name"]) for e in entries]
+    return image_builder, [image_builder(e.name) for e in entries]
 
 
 # --- up to date or not ---------------------------------------------------------------------------------
@@ -199,7 +195,7 @@ def test_changed_inputs_rebuild_and_forget_the_old_image(fake, options):
     run_all(fake, two_images(), options())
     old_os = fake.images[ref("os")]["Id"]
     entries = two_images()
-    entries[1]["containerfile"] += "RUN echo changed\n"
+    entries[1] = dataclasses.replace(entries[1], containerfile=entries[1].containerfile + "RUN echo changed\n")
     image_builder, results = run_all(fake, entries, options())
     assert [r["status"] for r in results] == ["up to date", "built"]
     assert results[1]["reason"] == "inputs changed"
@@ -216,7 +212,7 @@ def test_replaced_images_are_forgotten_children_first(fake, options):
     run_all(fake, two_images() + [entry("keystone", "os")], options())
     old = dict((name, fake.images[ref(name)]["Id"]) for name in ("base", "os", "keystone"))
     entries = two_images() + [entry("keystone", "os")]
-    entries[0]["containerfile"] += "RUN echo changed\n"
+    entries[0] = dataclasses.replace(entries[0], containerfile=entries[0].containerfile + "RUN echo changed\n")
     image_builder, results = run_all(fake, entries, options())
     assert [r["status"] for r in results] == ["built", "built", "built"]
     image_builder.forget_replaced()
@@ -227,7 +223,7 @@ def test_replaced_images_are_forgotten_children_first(fake, options):
 def test_a_rebuilt_parent_rebuilds_its_children(fake, options):
     run_all(fake, two_images(), options())
     entries = two_images()
-    entries[0]["containerfile"] += "RUN echo changed\n"
+    entries[0] = dataclasses.replace(entries[0], containerfile=entries[0].containerfile + "RUN echo changed\n")
     _image_builder, results = run_all(fake, entries, options())
     assert [r["status"] for r in results] == ["built", "built"]
     assert results[1]["reason"] == "inputs changed"  # its parent's id changed
@@ -307,9 +303,9 @@ def test_on_build_is_told_about_real_builds_only(fake, options):
     told = []
     run_all(fake, two_images(), options())
     entries = two_images()
-    entries[1]["containerfile"] += "RUN echo changed\n"
+    entries[1] = dataclasses.replace(entries[1], containerfile=entries[1].containerfile + "RUN echo changed\n")
     image_builder = ImageBuilder(fake, entries, options(), on_build=lambda name, reason: told.append((name, reason)))
-    assert [image_builder(e["name"])["status"] for e in entries] == ["up to date", "built"]
+    assert [image_builder(e.name)["status"] for e in entries] == ["up to date", "built"]
     assert told == [("os", "inputs changed")]
     checking = ImageBuilder(fake, [entry("base", None, containerfile="FROM x\n")], options(check=True),
                             on_build=lambda name, reason: told.append((name, reason)))
@@ -331,7 +327,7 @@ def test_check_mode_would_build_and_children_say_why(fake, options):
 def test_check_mode_up_to_date(fake, options):
     run_all(fake, two_images(), options())
     entries = two_images()
-    entries[1]["containerfile"] += "RUN echo changed\n"
+    entries[1] = dataclasses.replace(entries[1], containerfile=entries[1].containerfile + "RUN echo changed\n")
     _image_builder, results = run_all(fake, entries, options(check=True))
     assert [r["status"] for r in results] == ["up to date", "would build"]
     assert results[1]["reason"] == "inputs changed"
@@ -341,8 +337,8 @@ def test_check_mode_up_to_date(fake, options):
 def test_check_mode_through_the_scheduler(fake, options):
     entries = two_images() + [entry("keystone", "os")]
     image_builder = ImageBuilder(fake, entries, options(check=True))
-    parents = dict((e["name"], e["parent"]) for e in entries)
-    results = Scheduler(parents, [e["name"] for e in entries], image_builder, max_parallel=2).run()
+    parents = dict((e.name, e.parent) for e in entries)
+    results = Scheduler(parents, [e.name for e in entries], image_builder, max_parallel=2).run()
     assert [r["status"] for r in results] == ["would build"] * 3
     assert results[2]["reason"] == "parent os would be rebuilt"
 
@@ -458,7 +454,7 @@ def test_a_failed_parent_leaves_the_old_image(fake, options):
     run_all(fake, two_images(), options())
     old = fake.images[ref("base")]["Id"]
     entries = two_images()
-    entries[0]["containerfile"] += "RUN false\n"
+    entries[0] = dataclasses.replace(entries[0], containerfile=entries[0].containerfile + "RUN false\n")
     fake.failures = [failure("RUN false: exit status 1\n")]
     image_builder = ImageBuilder(fake, entries, options())
     result = image_builder("base")

@@ -194,3 +194,90 @@ def test_probe_stamp_changes_with_the_dropin_and_the_tools(tmp_path):
     assert read_stamp(str(stamp_file)) is None
     write_stamp(str(stamp_file), first)
     assert read_stamp(str(stamp_file)) == first
+
+
+class FakeTools:
+    """Stands in for podman, buildah, ldd and dpkg-query: records each command, fails those asked to."""
+
+    def __init__(self, failing=()):
+        self.calls = []
+        self.failing = failing
+
+    def __call__(self, argv):
+        self.calls.append(argv)
+        name = " ".join(argv[:2])
+        if any(name.startswith(prefix) for prefix in self.failing):
+            return 1, "", "%s: refused" % name
+        if argv[0] == "dpkg-query":
+            return 0, "ii podman\nun buildah\n", ""
+        return 0, "working-container\n" if argv[1:2] == ["from"] else "", ""
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    from ansible_collections.tcib.images.plugins.module_utils import host as host_utils
+    monkeypatch.setattr(host_utils, "host_facts", lambda: facts("hybrid"))
+    for tool in ("podman", "buildah"):
+        (tmp_path / tool).write_text(tool)
+    written = {}
+
+    def write(path, text):
+        written[path] = text
+        (tmp_path / "dropin.conf").write_text(text)
+
+    return dict(utils=host_utils, written=written, write=write, podman=str(tmp_path / "podman"),
+                buildah=str(tmp_path / "buildah"), dropin=str(tmp_path / "dropin.conf"), stamp=str(tmp_path / "stamp"))
+
+
+def configure_with(host, run, **options):
+    return host["utils"].configure(run, host["podman"], host["buildah"], host["dropin"], host["stamp"],
+                                   write=host["write"], **options)
+
+
+def test_configure_writes_what_a_hybrid_host_needs_then_proves_it(host):
+    run = FakeTools()
+    result = configure_with(host, run)
+    assert result["changed"] is True
+    assert tomllib.loads(host["written"][host["dropin"]])["engine"] == {"runtime": "runc", "cgroup_manager": "cgroupfs"}
+    assert [argv[1] for argv in run.calls if argv[0] == host["podman"]] == ["run"]
+    assert any(argv[:2] == [host["buildah"], "run"] for argv in run.calls)
+
+
+def test_configure_keeps_a_proven_dropin_and_does_not_probe_again(host):
+    configure_with(host, FakeTools())
+    host["written"].clear()
+    run = FakeTools()
+    first = configure_with(host, run)
+    assert first["changed"] is False and host["written"] == {}
+    assert any("hybrid" in reason for reason in first["reasons"])
+    # The stamp of that passed probe spares the next run every command.
+    run = FakeTools()
+    assert configure_with(host, run)["changed"] is False
+    assert run.calls == []
+
+
+def test_configure_in_check_mode_writes_nothing_and_says_it_would(host):
+    run = FakeTools()
+    result = configure_with(host, run, check_mode=True)
+    assert result["changed"] is True and host["written"] == {}
+    assert not any(argv[1:2] == ["run"] for argv in run.calls), "a probe would test settings not yet written"
+
+
+def test_configure_fails_naming_the_tool_that_cannot_run(host):
+    with pytest.raises(host["utils"].HostError, match="buildah run: refused"):
+        configure_with(host, FakeTools(failing=(host["buildah"] + " run",)))
+
+
+def test_missing_packages_are_those_dpkg_has_not_installed():
+    from ansible_collections.tcib.images.plugins.module_utils.host import missing_packages
+    assert missing_packages(FakeTools(), ["podman", "buildah", "skopeo"]) == ["buildah", "skopeo"]
+    assert missing_packages(FakeTools(), []) == []
+
+
+def test_make_package_cache_only_when_absent(tmp_path):
+    from ansible_collections.tcib.images.plugins.module_utils.host import make_package_cache
+    cache = tmp_path / "cache"
+    assert make_package_cache(str(cache), check_mode=True) is True and not cache.exists()
+    assert make_package_cache(str(cache), check_mode=False) is True and cache.is_dir()
+    assert make_package_cache(str(cache), check_mode=False) is False
+    assert make_package_cache(None, check_mode=False) is False

@@ -57,9 +57,9 @@ def test_overrides_reach_the_rendered_containerfile_through_templates(write_tree
                        "base/leaf/leaf.yaml": {"tcib_user": "nobody"}})
     settings = PlanSettings("debian:13", image_overrides={"base": {"packages_append": ["b"]}},
                             extra_vars={"tcib_envs": {"HTTP_PROXY": "x"}})
-    plan = dict((entry["name"], entry) for entry in make_plan(str(root), settings))
-    assert "RUN tcib-install a b" in plan["base"]["containerfile"]
-    assert 'ENV HTTP_PROXY="x"' in plan["leaf"]["containerfile"]
+    plan = dict((entry.name, entry) for entry in make_plan(str(root), settings))
+    assert "RUN tcib-install a b" in plan["base"].containerfile
+    assert 'ENV HTTP_PROXY="x"' in plan["leaf"].containerfile
 
 
 def test_override_of_an_unknown_image_lists_close_names(write_tree):

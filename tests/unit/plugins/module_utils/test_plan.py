@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The build plan over a tree, and the build contexts written from it."""
 
+import json
 import os
 
 import pytest
@@ -11,8 +12,8 @@ import yaml
 from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError
 from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
 from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    PlanSettings, assign_paths, config_selection, load_unavailable, make_plan, plan_document, plan_dot,
-    render_image, unavailable_path, write_contexts)
+    Plan, PlanSettings, config_selection, contexts_to_change, load_unavailable, make_plan, plan_dot, read_plan,
+    render_image, unavailable_path, write_contexts, write_plan)
 from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
 
 BASE_IMAGE = "docker.io/library/debian:13"
@@ -40,32 +41,32 @@ def settings():
 
 
 def by_name(entries):
-    return dict((entry["name"], entry) for entry in entries)
+    return dict((entry.name, entry) for entry in entries)
 
 
 def test_plan_is_in_build_order_with_from_chain(tree, settings):
     entries = make_plan(tree, settings)
     # keystone starts from an outside image: a root, so it comes first with base.
-    assert [entry["name"] for entry in entries] == ["base", "keystone", "os", "nova-base", "nova-api"]
+    assert [entry.name for entry in entries] == ["base", "keystone", "os", "nova-base", "nova-api"]
     plan = by_name(entries)
-    assert plan["base"]["parent"] is None
-    assert plan["base"]["from"] == BASE_IMAGE
-    assert plan["os"]["from"] == "registry.example/ns/pfx-base:t1"
-    assert plan["nova-base"]["from"] == "registry.example/ns/pfx-os:t1"
-    assert plan["nova-api"]["from"] == "registry.example/ns/pfx-nova-base:t1"
-    assert plan["nova-api"]["parent"] == "nova-base"
-    assert plan["nova-api"]["image"] == "registry.example/ns/pfx-nova-api:t1"
+    assert plan["base"].parent is None
+    assert plan["base"].from_image == BASE_IMAGE
+    assert plan["os"].from_image == "registry.example/ns/pfx-base:t1"
+    assert plan["nova-base"].from_image == "registry.example/ns/pfx-os:t1"
+    assert plan["nova-api"].from_image == "registry.example/ns/pfx-nova-base:t1"
+    assert plan["nova-api"].parent == "nova-base"
+    assert plan["nova-api"].image == "registry.example/ns/pfx-nova-api:t1"
     for entry in entries:
-        assert entry["containerfile"].splitlines()[0] == "FROM %s" % entry["from"]
+        assert entry.containerfile.splitlines()[0] == "FROM %s" % entry.from_image
 
 
 def test_outside_tcib_from_has_no_parent(tree, settings):
     keystone = by_name(make_plan(tree, settings))["keystone"]
-    assert keystone["parent"] is None
-    assert keystone["from"] == "quay.io/other/keystone-base:1"
-    assert keystone["containerfile"].startswith("FROM quay.io/other/keystone-base:1\n")
+    assert keystone.parent is None
+    assert keystone.from_image == "quay.io/other/keystone-base:1"
+    assert keystone.containerfile.startswith("FROM quay.io/other/keystone-base:1\n")
     # Selecting it needs none of its directory ancestors.
-    assert [entry["name"] for entry in make_plan(tree, settings, services=["keystone"])] == ["keystone"]
+    assert [entry.name for entry in make_plan(tree, settings, services=["keystone"])] == ["keystone"]
 
 
 def with_keystone_from(write_tree, tcib_from):
@@ -83,23 +84,29 @@ def with_keystone_from(write_tree, tcib_from):
 def test_tcib_from_naming_a_tree_image_makes_it_the_parent(write_tree, settings, tcib_from):
     root = with_keystone_from(write_tree, tcib_from)
     entries = make_plan(root, settings)
-    names = [entry["name"] for entry in entries]
+    names = [entry.name for entry in entries]
     assert names == ["base", "os", "nova-base", "nova-api", "keystone"]
     keystone = by_name(entries)["keystone"]
-    assert keystone["parent"] == "nova-api"
-    assert keystone["from"] == "registry.example/ns/pfx-nova-api:t1"
-    assert keystone["containerfile"].startswith("FROM registry.example/ns/pfx-nova-api:t1\n")
+    assert keystone.parent == "nova-api"
+    assert keystone.from_image == "registry.example/ns/pfx-nova-api:t1"
+    assert keystone.containerfile.startswith("FROM registry.example/ns/pfx-nova-api:t1\n")
     # Its chain comes along when it alone is selected.
-    names = [entry["name"] for entry in make_plan(root, settings, services=["keystone"])]
+    names = [entry.name for entry in make_plan(root, settings, services=["keystone"])]
     assert names == ["base", "os", "nova-base", "nova-api", "keystone"]
 
 
-def test_unknown_bare_tcib_from_names_the_file_and_key(write_tree, settings):
-    root = with_keystone_from(write_tree, "nova-apu")
+def tcib_from_error(write_tree, settings, tcib_from):
+    """The planning error of keystone's tcib_from, which must name keystone's file."""
+    root = with_keystone_from(write_tree, tcib_from)
     with pytest.raises(VariableError) as info:
         make_plan(root, settings)
     message = str(info.value)
     assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
+    return message
+
+
+def test_unknown_bare_tcib_from_names_the_file_and_key(write_tree, settings):
+    message = tcib_from_error(write_tree, settings, "nova-apu")
     assert "tcib_from" in message
     assert "'nova-apu'" in message and "nova-api" in message  # closest known
 
@@ -119,8 +126,8 @@ def test_tcib_from_rendering_empty_keeps_the_directory_parent(write_tree, settin
                                                "tcib_from": "{{ tcib_meta.parent | default('') }}"}
     root = str(write_tree(files))
     keystone = by_name(make_plan(root, settings))["keystone"]
-    assert keystone["parent"] == "os"
-    assert keystone["from"] == "registry.example/ns/pfx-os:t1"
+    assert keystone.parent == "os"
+    assert keystone.from_image == "registry.example/ns/pfx-os:t1"
 
 
 def test_cycle_through_tcib_from_names_images_and_directories(write_tree, settings):
@@ -149,11 +156,11 @@ def test_cycle_through_tcib_from_and_a_directory(write_tree, settings):
 
 def test_config_names_select_images(tree, settings):
     config = {"container_images": [{"imagename": "quay.io/podified/openstack-nova-api:current"}]}
-    names = [entry["name"] for entry in make_plan(tree, settings, config_names=names_from_config(config))]
+    names = [entry.name for entry in make_plan(tree, settings, config_names=names_from_config(config))]
     assert names == ["base", "os", "nova-base", "nova-api"]
     # Together with services: the union.
-    names = [entry["name"] for entry in make_plan(tree, settings, services=["keystone"],
-                                                  config_names=["nova-base"])]
+    names = [entry.name for entry in make_plan(tree, settings, services=["keystone"],
+                                               config_names=["nova-base"])]
     assert names == ["base", "keystone", "os", "nova-base"]
 
 
@@ -216,7 +223,7 @@ def test_config_names_of_unavailable_images_are_left_out_with_one_warning(tree, 
                        "without them: qdrouterd: Debian has no qpid-dispatch; tripleoclient: Debian has no "
                        "python-tripleoclient")
     entries = make_plan(tree, settings, config_names=names, unavailable=UNAVAILABLE)
-    assert [entry["name"] for entry in entries] == ["base", "os", "nova-base", "nova-api"]
+    assert [entry.name for entry in entries] == ["base", "os", "nova-base", "nova-api"]
     assert config_selection(["nova-api"], UNAVAILABLE) == (["nova-api"], {}, None)
 
 
@@ -260,40 +267,81 @@ def test_plan_dot_has_an_edge_from_each_parent_to_its_child(tree, settings):
     assert '"keystone" [shape=box, style=bold, tooltip="FROM quay.io/other/keystone-base:1"];' in dot
     assert '"base" [shape=box, style=bold, tooltip="FROM %s"];' % BASE_IMAGE in dot
     for entry in entries:
-        assert '"%s" [label="%s"];' % (entry["name"], entry["name"]) in dot
+        assert '"%s" [label="%s"];' % (entry.name, entry.name) in dot
 
 
 def test_plan_dot_shows_statuses(tree, settings):
     entries = make_plan(tree, settings, services=["os"])
-    entries[1]["status"] = "would build"
-    dot = plan_dot(entries)
+    dot = plan_dot(entries, {"os": {"status": "would build"}})
     assert '"os" [label="os\\nwould build"];' in dot
     assert '"base" [label="base"];' in dot
 
 
-def test_plan_document_keeps_plain_plan_keys(tree, settings, tmp_path):
-    entries = make_plan(tree, settings)
-    document = plan_document(entries)
-    assert list(document) == ["images"]
-    assert [image["name"] for image in document["images"]] == [entry["name"] for entry in entries]
-    keys = {"name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources", "package"}
+def test_plan_json_keeps_plain_plan_keys_and_reads_back(tree, settings, tmp_path):
+    work = str(tmp_path / "work")
+    entries = make_plan(tree, settings, work_dir=work)
+    assert write_plan(work, Plan(entries=entries, plan_id="p1")) == os.path.join(work, "plan.json")
+    document = json.loads((tmp_path / "work" / "plan.json").read_text())
+    assert sorted(document) == ["distro", "images", "plan_id", "release"]
+    assert [image["name"] for image in document["images"]] == [entry.name for entry in entries]
+    keys = {"name", "image", "parent", "from", "relpath", "files", "containerfile", "gather_sources", "package",
+            "context_dir", "containerfile_path", "vars_path", "log_path", "sbom_path"}
     for image in document["images"]:
         assert set(image) == keys
-    assert by_name(document["images"])["keystone"]["parent"] is None
-    assert by_name(document["images"])["os"]["parent"] == "base"
-    # With paths and a status, those come along; variables and sources never do.
-    assign_paths(entries, str(tmp_path / "work"))
-    entries[0].update(status="would build", reason="not built yet")
-    document = plan_document(entries)
-    first = document["images"][0]
-    assert set(first) == keys | {"context_dir", "containerfile_path", "vars_path", "log_path", "sbom_path",
-                                 "status", "reason"}
-    assert first["context_dir"] == str(tmp_path / "work" / "base")
-    assert first["status"] == "would build"
-    for image in document["images"]:
-        assert "variables" not in image and "sources" not in image and "directory" not in image
-    # Plain data: it goes through YAML/JSON unchanged.
-    assert yaml.safe_load(yaml.safe_dump(document)) == document
+    images = dict((image["name"], image) for image in document["images"])
+    assert images["keystone"]["parent"] is None
+    assert images["os"]["parent"] == "base"
+    assert images["base"]["context_dir"] == os.path.join(work, "base")
+    assert '"base" -> "os";' in (tmp_path / "work" / "plan.dot").read_text()
+    # What a build reads back: the same entries, without what only planning knew.
+    plan = read_plan(os.path.join(work, "plan.json"), "p1")
+    assert [entry.document() for entry in plan.entries] == [entry.document() for entry in entries]
+    assert plan.entries[0].variables == {} and plan.entries[0].sources == {}
+    with pytest.raises(ValueError, match="replaced by another run's plan"):
+        read_plan(os.path.join(work, "plan.json"), "p2")
+
+
+def test_a_check_preview_is_written_beside_the_plan_with_statuses(tree, settings, tmp_path):
+    work = str(tmp_path / "work")
+    entries = make_plan(tree, settings, services=["os"], work_dir=work)
+    plan = Plan(entries=entries, plan_id="real")
+    write_plan(work, plan)
+    real = (tmp_path / "work" / "plan.json").read_text()
+    preview = write_plan(work, Plan(entries=entries, plan_id="check"), check=True,
+                         statuses={"os": {"status": "would build", "reason": "not built yet", "push_status": "would push",
+                                          "duration": 0.0},
+                                   "base": {"status": "up to date", "reason": "inputs unchanged"}})
+    assert preview == os.path.join(work, "check-plan.json")
+    assert (tmp_path / "work" / "plan.json").read_text() == real
+    images = dict((image["name"], image) for image in json.loads((tmp_path / "work" / "check-plan.json").read_text())[
+        "images"])
+    assert (images["os"]["status"], images["os"]["reason"], images["os"]["push_status"]) == (
+        "would build", "not built yet", "would push")
+    assert "duration" not in images["os"] and "push_status" not in images["base"]
+    assert '"os" [label="os\\nwould build"];' in (tmp_path / "work" / "check-plan.dot").read_text()
+
+
+def test_read_plan_refuses_what_is_not_a_plan(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text("the other run's plan")
+    with pytest.raises(ValueError, match="is not a plan written by tcib_plan"):
+        read_plan(str(path))
+    path.write_text('{"images": [{"name": "x"}]}')
+    with pytest.raises(ValueError, match="is not a plan written by tcib_plan"):
+        read_plan(str(path))
+
+
+def test_contexts_to_change_says_what_write_contexts_would_change(tree, settings, tmp_path):
+    work = str(tmp_path / "work")
+    entries = make_plan(tree, settings, work_dir=work)
+    assert contexts_to_change(entries) == [entry.name for entry in entries]
+    assert not os.path.exists(work)  # nothing written
+    write_contexts(entries)
+    assert contexts_to_change(make_plan(tree, settings, work_dir=work)) == []
+    with open(os.path.join(tree, "base", "os", "keystone", "extra.yaml"), "w") as handle:
+        yaml.safe_dump({"tcib_packages": {"x": ["y"]}}, handle)
+    entries = make_plan(tree, settings, work_dir=work)
+    assert contexts_to_change(entries) == ["keystone"] == write_contexts(entries)
 
 
 def test_gather_sources_are_the_source_paths(write_tree, settings):
@@ -305,29 +353,29 @@ def test_gather_sources_are_the_source_paths(write_tree, settings):
     })
     entry = make_plan(str(root), settings)[0]
     base = os.path.join(str(root), "base")
-    assert entry["gather_sources"] == [os.path.join(base, "files", "a.conf"), os.path.join(base, "files", "b.conf"),
-                                       os.path.join(base, "scripts")]
+    assert entry.gather_sources == [os.path.join(base, "files", "a.conf"), os.path.join(base, "files", "b.conf"),
+                                    os.path.join(base, "scripts")]
 
 
 def test_plan_templates_with_distro_and_release(tree, settings):
     plan = by_name(make_plan(tree, settings))
-    assert plan["base"]["variables"]["tcib_actions"] == [{"run": "apt-get install -y ca-certificates curl"}]
-    assert "RUN apt-get install -y ca-certificates curl\n" in plan["base"]["containerfile"]
-    assert plan["os"]["variables"]["tcib_runs"] == ["echo debian-13"]
-    assert "RUN echo debian-13\n" in plan["os"]["containerfile"]
+    assert plan["base"].variables["tcib_actions"] == [{"run": "apt-get install -y ca-certificates curl"}]
+    assert "RUN apt-get install -y ca-certificates curl\n" in plan["base"].containerfile
+    assert plan["os"].variables["tcib_runs"] == ["echo debian-13"]
+    assert "RUN echo debian-13\n" in plan["os"].containerfile
 
 
 def test_plan_selection(tree, settings):
-    names = [entry["name"] for entry in make_plan(tree, settings, services=["nova-api"])]
+    names = [entry.name for entry in make_plan(tree, settings, services=["nova-api"])]
     assert names == ["base", "os", "nova-base", "nova-api"]
-    names = [entry["name"] for entry in make_plan(tree, settings, exclude=["keystone"])]
+    names = [entry.name for entry in make_plan(tree, settings, exclude=["keystone"])]
     assert "keystone" not in names and names[0] == "base"
 
 
 def test_extra_vars_apply_to_every_image_and_are_named_in_errors(tree):
     settings = PlanSettings(BASE_IMAGE, extra_vars={"tcib_labels": {"build": "42"}})
     for entry in make_plan(tree, settings):
-        assert 'LABEL build="42"\n' in entry["containerfile"]
+        assert 'LABEL build="42"\n' in entry.containerfile
     settings = PlanSettings(BASE_IMAGE, extra_vars={"tcib_labels": ["not", "a", "dict"]})
     with pytest.raises(VariableError) as info:
         make_plan(tree, settings)
@@ -338,13 +386,13 @@ def test_tcib_extras_reach_templates_and_set_known_variables(write_tree):
     root = write_tree({"base/base.yaml": {"tcib_runs": ["{% if tcib_site is defined and tcib_site == 'lab' %}echo lab{% endif %}"]},
                        "base/os/os.yaml": {"tcib_user": "nova"}})
     settings = PlanSettings(BASE_IMAGE, extras={"tcib_site": "lab", "tcib_user": "nobody"})
-    plan = dict((entry["name"], entry) for entry in make_plan(str(root), settings))
-    assert "RUN echo lab\n" in plan["base"]["containerfile"]
-    assert plan["os"]["containerfile"].rstrip().endswith("USER nobody")
+    plan = dict((entry.name, entry) for entry in make_plan(str(root), settings))
+    assert "RUN echo lab\n" in plan["base"].containerfile
+    assert plan["os"].containerfile.rstrip().endswith("USER nobody")
     # Not variables of the images: an unknown tcib_ name is no error.
-    assert "tcib_site" not in plan["os"]["variables"]
-    plan = dict((entry["name"], entry) for entry in make_plan(str(root), PlanSettings(BASE_IMAGE)))
-    assert "RUN" not in plan["base"]["containerfile"].replace("RUN \n", "")
+    assert "tcib_site" not in plan["os"].variables
+    plan = dict((entry.name, entry) for entry in make_plan(str(root), PlanSettings(BASE_IMAGE)))
+    assert "RUN" not in plan["base"].containerfile.replace("RUN \n", "")
 
 
 def test_plan_errors_name_the_file(write_tree, settings):
@@ -357,45 +405,44 @@ def test_plan_errors_name_the_file(write_tree, settings):
 
 def test_write_contexts_mirrors_the_tree(tree, settings, tmp_path):
     work = tmp_path / "work"
-    entries = make_plan(tree, settings)
-    changed = write_contexts(entries, str(work))
-    assert sorted(changed) == sorted(entry["name"] for entry in entries)
+    entries = make_plan(tree, settings, work_dir=str(work))
+    changed = write_contexts(entries)
+    assert sorted(changed) == sorted(entry.name for entry in entries)
     for entry in entries:
-        context = work / entry["relpath"]
-        assert entry["context_dir"] == str(context)
-        assert (context / "Containerfile").read_text() == entry["containerfile"]
-        assert entry["containerfile_path"] == str(context / "Containerfile")
-        assert entry["vars_path"] == str(context / ("%s-vars.yaml" % entry["name"]))
-        assert entry["log_path"] == str(context / ("%s-build.log" % entry["name"]))
-        assert yaml.safe_load((context / ("%s-vars.yaml" % entry["name"])).read_text()) == entry["variables"]
+        context = work / entry.relpath
+        assert entry.context_dir == str(context)
+        assert (context / "Containerfile").read_text() == entry.containerfile
+        assert entry.containerfile_path == str(context / "Containerfile")
+        assert entry.vars_path == str(context / ("%s-vars.yaml" % entry.name))
+        assert entry.log_path == str(context / ("%s-build.log" % entry.name))
+        assert yaml.safe_load((context / ("%s-vars.yaml" % entry.name)).read_text()) == entry.variables
     assert (work / "base" / "os" / "nova-base" / "nova-api" / "Containerfile").is_file()
 
 
 def test_write_contexts_is_idempotent_and_reports_real_changes(tree, settings, tmp_path):
     work = str(tmp_path / "work")
-    entries = make_plan(tree, settings)
-    assert write_contexts(entries, work)
+    assert write_contexts(make_plan(tree, settings, work_dir=work))
     containerfile = os.path.join(work, "base", "os", "Containerfile")
     mtime = os.stat(containerfile).st_mtime_ns
-    assert write_contexts(make_plan(tree, settings), work) == []
+    assert write_contexts(make_plan(tree, settings, work_dir=work)) == []
     assert os.stat(containerfile).st_mtime_ns == mtime  # not rewritten
     # A changed variable changes exactly that image.
     with open(os.path.join(tree, "base", "os", "os.yaml"), "w") as handle:
         yaml.safe_dump({"tcib_runs": ["something else"]}, handle)
-    assert write_contexts(make_plan(tree, settings), work) == ["os"]
+    assert write_contexts(make_plan(tree, settings, work_dir=work)) == ["os"]
     # A changed base image changes only the root.
     other = PlanSettings("docker.io/library/debian:14", registry="registry.example", namespace="ns",
                          prefix="pfx", tag="t1")
-    assert write_contexts(make_plan(tree, other), work) == ["base"]
+    assert write_contexts(make_plan(tree, other, work_dir=work)) == ["base"]
 
 
 def test_vars_file_change_alone_is_reported(tree, settings, tmp_path):
     work = str(tmp_path / "work")
-    write_contexts(make_plan(tree, settings), work)
+    write_contexts(make_plan(tree, settings, work_dir=work))
     # tcib_packages is not rendered into the Containerfile, but it is part of the vars file.
     with open(os.path.join(tree, "base", "os", "keystone", "extra.yaml"), "w") as handle:
         yaml.safe_dump({"tcib_packages": {"x": ["y"]}}, handle)
-    assert write_contexts(make_plan(tree, settings), work) == ["keystone"]
+    assert write_contexts(make_plan(tree, settings, work_dir=work)) == ["keystone"]
 
 
 def test_gather_files_are_copied_into_the_context(write_tree, settings, tmp_path):
@@ -407,16 +454,15 @@ def test_gather_files_are_copied_into_the_context(write_tree, settings, tmp_path
         "base/scripts/run.sh": "#!/bin/sh\n",
     })
     work = tmp_path / "work"
-    entries = make_plan(str(root), settings)
-    write_contexts(entries, str(work))
+    entries = make_plan(str(root), settings, work_dir=str(work))
+    write_contexts(entries)
     context = work / "base"
     assert (context / "a.conf").read_text() == "a\n"
     assert (context / "b.conf").read_text() == "b\n"
     assert not (context / "skip.txt").exists()
     assert (context / "scripts" / "run.sh").read_text() == "#!/bin/sh\n"
-    assert sorted(entries[0]["gathered"]) == sorted(str(context / name) for name in ("a.conf", "b.conf", "scripts"))
     # Again: directories are replaced, not nested, and nothing changed.
-    assert write_contexts(make_plan(str(root), settings), str(work)) == []
+    assert write_contexts(make_plan(str(root), settings, work_dir=str(work))) == []
     assert not (context / "scripts" / "scripts").exists()
 
 
@@ -437,11 +483,11 @@ def test_gathered_directory_with_a_trailing_slash_keeps_the_context(write_tree, 
         "base/scripts/run.sh": "#!/bin/sh\n",
     })
     entries = make_plan(str(root), settings)
-    assert entries[0]["gather_sources"] == [os.path.join(str(root), "base", "scripts")]
+    assert entries[0].gather_sources == [os.path.join(str(root), "base", "scripts")]
     work = tmp_path / "work"
-    write_contexts(entries, str(work))
+    write_contexts(make_plan(str(root), settings, work_dir=str(work)))
     context = work / "base"
-    assert (context / "Containerfile").read_text() == entries[0]["containerfile"]
+    assert (context / "Containerfile").read_text() == entries[0].containerfile
     assert (context / "base-vars.yaml").is_file()
     assert (context / "scripts" / "run.sh").read_text() == "#!/bin/sh\n"
     assert not (context / "run.sh").exists()
@@ -452,12 +498,12 @@ def test_generated_labels_title_and_config(write_tree, settings):
                                           "tcib_labels": {"org.opencontainers.image.title": "mine"}},
                        "base/child/child.yaml": {"tcib_meta": {"data": ["/var/lib/child"]}}})
     plan = by_name(make_plan(str(root), settings))
-    assert plan["base"]["variables"]["tcib_labels"] == {"org.opencontainers.image.title": "mine",
-                                                        "tcib.images.config": "/etc/a,/etc/b"}
-    assert plan["base"]["package"] == "base-files"
-    assert plan["child"]["variables"]["tcib_labels"] == {"org.opencontainers.image.title": "pfx-child",
-                                                         "tcib.images.data": "/var/lib/child"}
-    assert 'LABEL tcib.images.data="/var/lib/child"' in plan["child"]["containerfile"]
+    assert plan["base"].variables["tcib_labels"] == {"org.opencontainers.image.title": "mine",
+                                                     "tcib.images.config": "/etc/a,/etc/b"}
+    assert plan["base"].package == "base-files"
+    assert plan["child"].variables["tcib_labels"] == {"org.opencontainers.image.title": "pfx-child",
+                                                      "tcib.images.data": "/var/lib/child"}
+    assert 'LABEL tcib.images.data="/var/lib/child"' in plan["child"].containerfile
 
 
 def test_tcib_meta_known_keys_are_typed(write_tree, settings):
@@ -477,9 +523,9 @@ def test_render_image_is_the_plan_s_containerfile(tree, settings):
     images = discover(tree)
     for name in ("base", "os", "nova-api", "keystone"):
         entry = plan[name]
-        _rendered, text = render_image(images[name].variables, images[name].sources, from_image=entry["from"],
-                                       image=entry["image"], merge=True)
-        assert text == entry["containerfile"], name
+        _rendered, text = render_image(images[name].variables, images[name].sources, from_image=entry.from_image,
+                                       image=entry.image, merge=True)
+        assert text == entry.containerfile, name
 
 
 def test_render_image_layers_files_extras_then_variables():
@@ -552,11 +598,7 @@ def test_image_directory_that_cannot_name_an_image_is_named(write_tree, settings
 
 
 def test_tcib_from_outside_the_tree_must_be_a_valid_reference(write_tree, settings):
-    root = with_keystone_from(write_tree, "quay.io/Other/keystone:1")
-    with pytest.raises(VariableError) as info:
-        make_plan(root, settings)
-    message = str(info.value)
-    assert os.path.join(root, "base", "os", "keystone", "keystone.yaml") in message
+    message = tcib_from_error(write_tree, settings, "quay.io/Other/keystone:1")
     assert "tcib_from: image reference 'quay.io/Other/keystone:1'" in message
 
 
@@ -592,7 +634,7 @@ def test_extra_gather_dirs_are_allowed_by_name(write_tree, tmp_path):
     (extra / "ca.pem").write_text("pem\n")
     root = write_tree({"base/base.yaml": {"tcib_gather_files": [str(extra / "ca.pem")]}})
     entry = make_plan(str(root), PlanSettings(BASE_IMAGE, extra_gather_dirs=[str(extra)]))[0]
-    assert entry["gather_sources"] == [str(extra / "ca.pem")]
+    assert entry.gather_sources == [str(extra / "ca.pem")]
     with pytest.raises(VariableError) as info:
         PlanSettings(BASE_IMAGE, extra_gather_dirs=[str(tmp_path / "nope")])
     assert "setting extra_gather_dirs: %s is not a directory" % (tmp_path / "nope") in str(info.value)
@@ -626,8 +668,7 @@ def test_links_inside_the_tree_are_gathered(write_tree, settings, tmp_path):
     (root / "base" / "files" / "current.conf").symlink_to("v1.conf")
     (root / "base" / "files" / "shared").symlink_to(root / "base" / "shared")
     (root / "base" / "top").symlink_to(root / "base" / "shared" / "x.conf")
-    entries = make_plan(str(root), settings)
-    write_contexts(entries, str(tmp_path / "work"))
+    write_contexts(make_plan(str(root), settings, work_dir=str(tmp_path / "work")))
     context = tmp_path / "work" / "base"
     assert (context / "files" / "current.conf").read_text() == "1\n"
     assert (context / "top").read_text() == "x\n"
@@ -689,16 +730,16 @@ def test_empty_variable_files_are_warned_about(write_tree, settings):
     root = write_tree({"base/base.yaml": {"tcib_user": "root"}, "base/os/os.yaml": "---\n# emptied\n",
                        "base/os/memcached/a.yaml": "", "base/os/memcached/b.yaml": {"tcib_cmd": "memcached"}})
     plan = by_name(make_plan(str(root), settings))
-    assert plan["base"]["warnings"] == []
-    assert plan["os"]["warnings"] == [
+    assert plan["base"].warnings == []
+    assert plan["os"].warnings == [
         "%s holds no variables (an empty file)" % (root / "base" / "os" / "os.yaml"),
         "image os has no variables at all: it would be built as a copy of its parent base"]
-    assert plan["memcached"]["warnings"] == ["%s holds no variables (an empty file)"
-                                             % (root / "base" / "os" / "memcached" / "a.yaml")]
+    assert plan["memcached"].warnings == ["%s holds no variables (an empty file)"
+                                          % (root / "base" / "os" / "memcached" / "a.yaml")]
 
 
 def test_write_if_changed_writes_whole_files_only_when_they_change(tmp_path):
-    from ansible_collections.tcib.images.plugins.module_utils.plan import holds, write_if_changed
+    from ansible_collections.tcib.images.plugins.module_utils.files import holds, write_if_changed
 
     path = str(tmp_path / "ctx" / "Containerfile")
     assert write_if_changed(path, "FROM a\n") is True
@@ -709,3 +750,10 @@ def test_write_if_changed_writes_whole_files_only_when_they_change(tmp_path):
     assert write_if_changed(path, "FROM b\n") is True
     assert open(path).read() == "FROM b\n"
     assert os.listdir(str(tmp_path / "ctx")) == ["Containerfile"]  # no temporary file left
+
+
+def test_entries_planned_without_a_work_dir_are_written_at_its_paths(tree, settings, tmp_path):
+    entries = make_plan(tree, settings, services=["os"])
+    assert entries[0].context_dir is None
+    assert write_contexts(entries, str(tmp_path / "work")) == ["base", "os"]
+    assert (tmp_path / "work" / "base" / "os" / "Containerfile").read_text() == entries[1].containerfile

@@ -6,6 +6,7 @@
 import os
 import subprocess
 import sys
+import time
 
 from ansible_collections.tcib.images.plugins.module_utils import procfs
 
@@ -18,6 +19,10 @@ def test_this_process_and_a_child():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "a b (c)"])
     try:
         assert procfs.parent_of(child.pid) == os.getpid()
+        # Until the child has exec'd, its command line is still this process's.
+        deadline = time.time() + 10
+        while not procfs.cmdline(child.pid).endswith("time.sleep(30) a b (c)") and time.time() < deadline:
+            time.sleep(0.01)
         assert procfs.cmdline(child.pid).endswith("time.sleep(30) a b (c)")
     finally:
         child.kill()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ansible_collections.tcib.images.plugins.module_utils import push
+from ansible_collections.tcib.images.plugins.module_utils import push, status
 
 REF = "registry.example.com:5000/tcib/openstack-base:latest"
 IMAGE_ID = "a" * 64
@@ -69,7 +69,7 @@ def test_pushes_what_the_registry_lacks(tmp_path, sleeps):
     tools = FakeTools()
     log = tmp_path / "base-push.log"
     result = pusher(tools, sleeps, authfile="/etc/tcib/auth.json", tls_verify=False)("base", REF, IMAGE_ID, str(log))
-    assert result["push_status"] == push.PUSHED
+    assert result["push_status"] == status.PUSHED
     assert result["push_attempts"] == 1
     assert result["push_registry"] == "registry.example.com:5000"
     assert result["push_digest"] == "sha256:" + "d" * 64
@@ -89,7 +89,7 @@ def test_pushes_what_the_registry_lacks(tmp_path, sleeps):
 def test_same_config_digest_means_nothing_to_push(sleeps):
     tools = FakeTools(remote={REF: IMAGE_ID})
     result = pusher(tools, sleeps)("base", REF, "sha256:" + IMAGE_ID)
-    assert result["push_status"] == push.UP_TO_DATE
+    assert result["push_status"] == status.ALREADY_PUSHED
     assert not tools.pushes()
     assert "--tls-verify=true" in tools.calls[0]
 
@@ -97,7 +97,7 @@ def test_same_config_digest_means_nothing_to_push(sleeps):
 def test_other_image_under_the_name_is_replaced(sleeps):
     tools = FakeTools(remote={REF: OTHER_ID})
     result = pusher(tools, sleeps)("base", REF, IMAGE_ID)
-    assert result["push_status"] == push.PUSHED
+    assert result["push_status"] == status.PUSHED
     assert tools.remote[REF] == IMAGE_ID
 
 
@@ -126,7 +126,7 @@ def test_transient_failures_are_retried_with_growing_delays(sleeps):
     image_pusher = pusher(tools, sleeps, retries=10)
     image_pusher.on_retry = lambda name, attempt, delay, message: retries.append((attempt, delay, message))
     result = image_pusher("base", REF, IMAGE_ID)
-    assert result["push_status"] == push.PUSHED
+    assert result["push_status"] == status.PUSHED
     assert result["push_attempts"] == 4
     # Jitter fixed at the middle: 3/4 of 1, 2, 4 s.
     assert sleeps == [0.75, 1.5, 3.0]
@@ -147,7 +147,7 @@ def test_a_push_that_landed_despite_an_error_counts_as_pushed(sleeps):
         return rc, out, err
     image_pusher = pusher(lands_then_fails, sleeps)
     result = image_pusher("base", REF, IMAGE_ID)
-    assert result["push_status"] == push.PUSHED
+    assert result["push_status"] == status.PUSHED
     assert result["push_attempts"] == 2
     assert len(tools.pushes()) == 1
 
@@ -155,7 +155,7 @@ def test_a_push_that_landed_despite_an_error_counts_as_pushed(sleeps):
 def test_gives_up_after_the_retries_naming_the_registry(sleeps):
     tools = FakeTools(push_failures=["connect: connection refused"] * 10)
     result = pusher(tools, sleeps, retries=2)("base", REF, IMAGE_ID)
-    assert result["push_status"] == push.FAILED
+    assert result["push_status"] == status.PUSH_FAILED
     assert result["push_attempts"] == 3
     assert len(sleeps) == 2
     assert result["push_reason"] == ("push to registry.example.com:5000 failed after 3 attempts: "
@@ -165,7 +165,7 @@ def test_gives_up_after_the_retries_naming_the_registry(sleeps):
 def test_refused_credentials_are_not_retried(sleeps):
     tools = FakeTools(push_failures=["Error: unauthorized: authentication required"] * 5)
     result = pusher(tools, sleeps, retries=5)("base", REF, IMAGE_ID)
-    assert result["push_status"] == push.FAILED
+    assert result["push_status"] == status.PUSH_FAILED
     assert result["push_attempts"] == 1
     assert not sleeps
 
@@ -177,7 +177,7 @@ def test_credentials_never_reach_logs_or_results(tmp_path, sleeps):
     tools = FakeTools(push_failures=[leaky])
     log = tmp_path / "base-push.log"
     result = pusher(tools, sleeps, authfile=str(tmp_path / "auth.json"))("base", REF, IMAGE_ID, str(log))
-    assert result["push_status"] == push.FAILED
+    assert result["push_status"] == status.PUSH_FAILED
     text = log.read_text() + json.dumps(result)
     assert SECRET not in text
     assert "dXNlcjpzM2NyM3QtUGE1NXdvcmQ=" not in text
@@ -202,7 +202,7 @@ def test_pool_pushes_in_parallel_and_reports_each(sleeps):
 
     def slow_push(name, ref, image_id, log_path=None):
         both_running.wait()  # raises BrokenBarrierError unless two pushes run at once
-        return {"push_status": push.PUSHED, "push_duration": 0.0}
+        return {"push_status": status.PUSHED, "push_duration": 0.0}
 
     events = []
     pool = push.PushPool(slow_push, 2, lambda kind, name, result: events.append((kind, name)))
@@ -210,7 +210,7 @@ def test_pool_pushes_in_parallel_and_reports_each(sleeps):
     pool.submit("b", REF, OTHER_ID)
     results = pool.wait()
     assert set(results) == {"a", "b"}
-    assert all(result["push_status"] == push.PUSHED for result in results.values())
+    assert all(result["push_status"] == status.PUSHED for result in results.values())
     assert sorted(events) == [("push", "a"), ("push", "b")]
 
 
@@ -223,7 +223,7 @@ def test_pool_turns_a_crash_into_a_failed_push():
     started = time.time()
     result = pool.wait()["a"]
     assert time.time() - started < 5
-    assert result["push_status"] == push.FAILED
+    assert result["push_status"] == status.PUSH_FAILED
     assert "registry.example.com:5000" in result["push_reason"] and "boom" in result["push_reason"]
 
 
