@@ -1,6 +1,7 @@
 """What the scenarios' testinfra verifiers share."""
 
 import socket
+import time
 
 import pytest
 
@@ -22,3 +23,19 @@ def _memcached(port, request):
 def memcached():
     """``memcached(port, request)`` -> the reply bytes, read until END."""
     return _memcached
+
+
+def _wait_for(predicate, seconds, interval=2):
+    """Call predicate until it is true or seconds have passed; its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture
+def wait_for():
+    """``wait_for(predicate, seconds, interval=2)`` -> predicate's last answer, once true or out of time."""
+    return _wait_for

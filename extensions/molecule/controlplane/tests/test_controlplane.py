@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import shlex
-import time
 import urllib.request
 import uuid
 
@@ -62,16 +61,6 @@ def sql(host, query):
     return result.stdout
 
 
-def wait_for(predicate, seconds, interval=2):
-    """Call predicate until it is true or seconds have passed; its last answer."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 def test_catalog_lists_every_service(host):
     services = openstack(host, "service", "list")
     assert {service["Type"] for service in services} == {"identity", "image", "placement", "compute"}
@@ -116,7 +105,7 @@ def test_nova_api_answers_server_list(host):
     assert openstack(host, "server", "list") == []
 
 
-def test_conductor_and_scheduler_report_up(host):
+def test_conductor_and_scheduler_report_up(host, wait_for):
     """Both register through RPC over rabbitmq (the scheduler through the conductor) and then report in;
     a service that just started may take one report interval to appear."""
     services = {}
@@ -131,7 +120,7 @@ def test_conductor_and_scheduler_report_up(host):
     assert {services[binary]["Status"] for binary in states} == {"enabled"}
 
 
-def test_a_boot_goes_through_conductor_and_scheduler_to_no_valid_host(host):
+def test_a_boot_goes_through_conductor_and_scheduler_to_no_valid_host(host, wait_for):
     """No compute node exists: the scheduler, asking placement, finds no host and the conductor buries
     the server in cell0. Showing a server needs neutron (its security groups), which this control plane
     lacks, so the boot is posted over HTTP, the API is asked for the plain list, and the outcome is read
@@ -177,7 +166,7 @@ def test_each_service_runs_as_its_own_user(host):
         assert host.run("podman exec tcib-cp-%s id -un" % container).stdout.strip() == user, container
 
 
-def test_conductor_health_follows_its_message_bus_connection(host):
+def test_conductor_health_follows_its_message_bus_connection(host, wait_for):
     """The images' amqp HEALTHCHECK: unhealthy while rabbitmq is away, healthy again once nova reconnects.
     rabbitmq is restarted before the test ends, whatever happens."""
     def healthy(container):

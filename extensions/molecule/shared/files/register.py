@@ -2,7 +2,7 @@
 
 Also creates the project "demo", where the admin boots a server, so that the admin project's own server
 list stays empty. Run in the client image with the admin's OS_* variables; SERVICE_PASSWORD is the
-password of every service user.
+password of every service user, SERVICES the services to register (glance,placement,nova,neutron).
 """
 
 import os
@@ -13,13 +13,17 @@ ENDPOINTS = (
     ("glance", "image", "http://127.0.0.1:9292"),
     ("placement", "placement", "http://127.0.0.1:8778"),
     ("nova", "compute", "http://127.0.0.1:8774/v2.1"),
+    ("neutron", "network", "http://127.0.0.1:9696"),
 )
+SERVICES = os.environ["SERVICES"].split(",")
 
 cloud = openstack.connect()
 identity = cloud.identity
 service_project = identity.create_project(name="service", domain_id="default")
 admin_role = identity.find_role("admin", ignore_missing=False)
 for name, service_type, url in ENDPOINTS:
+    if name not in SERVICES:
+        continue
     user = identity.create_user(name=name, domain_id="default", default_project_id=service_project.id,
                                 password=os.environ["SERVICE_PASSWORD"])
     identity.assign_project_role_to_user(service_project, user, admin_role)
