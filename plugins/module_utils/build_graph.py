@@ -111,15 +111,18 @@ def build_plan(params, run_command, check_mode=False, on_event=None, tools=DEFAU
                               params.get("package_cache"), work_dir)
     # Alone in the work_dir until the summary is written: another run would plan over our contexts.
     with workdir.exclusive(work_dir, "building"):
-        # A stopped run stops its builds and removes what it made; a run cleans what killed ones left.
-        with lifeline.Lifeline(lambda _reason: clean(select=leftovers.is_own)) as line:
+        # A stopped run stops its builds, removes what it made and its mark; a run cleans what killed ones left.
+        ended = leftovers.ended_runs()
+        with lifeline.Lifeline(lambda _reason: (clean(select=leftovers.is_own), leftovers.unmark())) as line, \
+                leftovers.marked_run():
             plan = plans.read_plan(params["plan"], params.get("plan_id"))
             progress.total = len(plan.entries)
             refs = [entry.image for entry in plan.entries]
             with workdir.image_names(refs, "building", on_wait=progress.waiting) as waited:
                 # Alongside the builds (it touches only what ended runs left): a few podman calls less to wait for.
                 with ThreadPoolExecutor(max_workers=1) as pool:
-                    cleaning = pool.submit(clean, select=leftovers.is_left_over)
+                    cleaning = pool.submit(leftovers.clean_after_ended_runs,
+                                           functools.partial(clean, select=leftovers.is_left_over), ended)
                     # The builds' runner starts nothing once the run is being stopped; the cleanup's does.
                     results, summary = _build_with_proxy(params, plan, line.guard(run_command), tools, progress,
                                                          check_mode=False, sleep=sleep)

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 import re
@@ -39,6 +40,11 @@ RUN_DIR_PREFIX = ".run-"
 PROXY_SETTINGS_PREFIX = "apt-proxy-"
 # Temporary directories of versions before owners were named: removed once they are this old.
 UNOWNED_GRACE_SECONDS = 6 * 3600
+# Each building run marks itself here (a file named by its owner token) while it works. A mark whose owner
+# ended is the sign that a run was killed outright and may have left something: only then does the next run
+# search storage and the cache for leftovers, a second of podman calls that most runs are spared. Under
+# /var/lib, because what a killed run leaves in container storage outlives a reboot.
+RUNS_DIR = "/var/lib/tcib-images/runs"
 
 
 def owner_token(pid=None):
@@ -95,6 +101,51 @@ def remove_paths(paths):
             except OSError:
                 pass
     return list(paths)
+
+
+def ended_runs(runs_dir=RUNS_DIR):
+    """Marks of runs that ended without taking theirs away, or None when marks cannot tell: no run of a
+    version that marks has been here yet (leftovers of older ones may be anywhere), or the directory
+    cannot be read."""
+    try:
+        names = os.listdir(runs_dir)
+    except OSError:
+        return None
+    return sorted(name for name in names if owner_of(name) == name and not is_running(name))
+
+
+@contextlib.contextmanager
+def marked_run(runs_dir=RUNS_DIR):
+    """Mark this process as a run at work until the block ends (a killed one's mark stays behind)."""
+    try:
+        os.makedirs(runs_dir, 0o755, exist_ok=True)
+        with open(os.path.join(runs_dir, owner_token()), "w"):
+            pass
+    except OSError:
+        pass  # unmarked, the next run finds the marks unreadable or none of ours: it searches everywhere
+    try:
+        yield
+    finally:
+        unmark(runs_dir=runs_dir)
+
+
+def unmark(tokens=None, runs_dir=RUNS_DIR):
+    """Take away the marks of these owners (default: this process's own)."""
+    for token in tokens if tokens is not None else [owner_token()]:
+        try:
+            os.unlink(os.path.join(runs_dir, token))
+        except OSError:
+            pass
+
+
+def clean_after_ended_runs(clean, ended, unmark=unmark):
+    """``clean()`` when ``ended`` (from ended_runs) says a run may have left something; then its marks go.
+    Returns what was removed ({} when nothing was searched)."""
+    if ended == []:
+        return {}
+    removed = clean()
+    unmark(ended or [])
+    return removed
 
 
 def orphaned_builds(start_of=start_time, processes=procfs.pids, cmdline=procfs.cmdline):

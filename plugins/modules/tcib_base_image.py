@@ -210,8 +210,10 @@ def main():
         def cleanup(reason):
             # A stopped run (Ctrl-C, or ansible-playbook killed) removes what it made before it ends.
             leftovers.clean(run, buildah, podman, p["package_cache"], p["work_dir"], leftovers.is_own)
+            leftovers.unmark()
 
-        with Lifeline(cleanup) as line:
+        # Marked while at work: if killed outright, the next build run searches for what it left.
+        with Lifeline(cleanup) as line, leftovers.marked_run():
             builder = Builder(line.guard(run), buildah, podman)
             result = RootImage(settings, builder, line.guard(run), p["check_updates"], module.check_mode,
                                p["force"]).refresh()

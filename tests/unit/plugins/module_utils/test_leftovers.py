@@ -115,3 +115,36 @@ def test_orphaned_builds_are_the_buildah_processes_of_ended_runs():
         14: "vim localhost/tcib-build-in-progress/os:%s-1" % gone,
     }
     assert leftovers.orphaned_builds(processes=lambda: sorted(argvs), cmdline=argvs.get) == [10, 11]
+
+
+def test_a_run_is_marked_while_it_works_and_only_a_killed_one_leaves_its_mark(tmp_path):
+    runs = str(tmp_path / "runs")
+    assert leftovers.ended_runs(runs) is None, "no mark was ever made here: leftovers may be anywhere"
+    with leftovers.marked_run(runs):
+        assert os.listdir(runs) == [leftovers.owner_token()]
+        assert leftovers.ended_runs(runs) == [], "a running run's mark is not a sign of leftovers"
+    assert os.listdir(runs) == [] and leftovers.ended_runs(runs) == []
+    killed = ended_process_token()
+    (tmp_path / "runs" / killed).write_text("")
+    (tmp_path / "runs" / "not-a-token").write_text("")
+    assert leftovers.ended_runs(runs) == [killed]
+
+
+def test_leftovers_are_searched_only_after_a_run_ended_without_its_mark(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    searches = []
+
+    def clean():
+        searches.append(1)
+        return {"containers": ["tcib-images-x-working-container"]}
+
+    assert leftovers.clean_after_ended_runs(clean, []) == {} and searches == []
+    killed = ended_process_token()
+    (runs / killed).write_text("")
+    removed = leftovers.clean_after_ended_runs(
+        clean, leftovers.ended_runs(str(runs)), unmark=lambda tokens: leftovers.unmark(tokens, runs_dir=str(runs)))
+    assert removed == {"containers": ["tcib-images-x-working-container"]} and searches == [1]
+    assert os.listdir(str(runs)) == [], "the killed run's mark goes once its leftovers are gone"
+    # Unreadable marks (or none ever made) tell nothing: search.
+    assert leftovers.clean_after_ended_runs(clean, None) and searches == [1, 1]
