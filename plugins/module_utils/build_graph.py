@@ -263,7 +263,7 @@ def _schedule(params, plan, run_command, tools, progress, options, check_mode, s
         opts = push_options(params, sleep)
         pusher = push.ImagePusher(push.Registry(run_command, tools.buildah, tools.skopeo), opts, progress.push_retry)
         pool = push.PushPool(pusher, opts.workers, progress.push_ended)
-    builder = buildah.Builder(run_command, tools.buildah, tools.podman)
+    builder = buildah.Buildah(run_command, tools.buildah, tools.podman)
     # Every image and every FROM outside the plan, in one podman call rather than one each.
     builder.prefetch([entry.image for entry in entries] +
                      [entry.from_image for entry in entries if entry.parent not in by_name])

@@ -140,7 +140,7 @@ def log_tail(path, lines=LOG_TAIL_LINES):
         return ""
 
 
-class Builder(object):
+class Buildah(object):
     """Runs buildah/podman through an injected runner."""
 
     def __init__(self, run, buildah="buildah", podman="podman"):

@@ -4,7 +4,7 @@
 """Labels that record where an image came from, set when it is built.
 
 The version of an image's main package is the one its dpkg database holds (set with its
-bill of materials, see buildah.Builder.add_bill_of_materials). These labels describe a
+bill of materials, see buildah.Buildah.add_bill_of_materials). These labels describe a
 build, not its inputs: they are left out of the inputs digest, so a new commit of this
 repository alone rebuilds nothing.
 """

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.tcib.images.plugins.module_utils import aptindex, aptsources, leftovers, report, status
+from ansible_collections.tcib.images.plugins.module_utils import aptindex, aptsources, leftovers, reference, report, status
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
@@ -64,7 +64,9 @@ class RootSettings(object):
 
     @property
     def sbom_path(self):
-        name = self.ref.rsplit("/", 1)[-1].replace(":", "-")
+        # debian-trixie.sbom.json for localhost/tcib/debian:trixie
+        tag = reference.name_and_tag(self.ref)[1]
+        name = reference.short_name(self.ref) + ("-%s" % tag if tag else "")
         return os.path.join(self.work_dir, "%s.sbom.json" % name)
 
 

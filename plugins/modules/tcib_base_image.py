@@ -172,7 +172,7 @@ from ansible_collections.tcib.images.plugins.module_utils import leftovers
 from ansible_collections.tcib.images.plugins.module_utils.lifeline import Lifeline
 
 from ansible_collections.tcib.images.plugins.module_utils.aptsources import SourceError, debian_sources, parse_repositories
-from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError, Builder
+from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError, Buildah
 from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
 from ansible_collections.tcib.images.plugins.module_utils.rootimage import RootImage, RootSettings
 
@@ -214,7 +214,7 @@ def main():
 
         # Marked while at work: if killed outright, the next build run searches for what it left.
         with Lifeline(cleanup) as line, leftovers.marked_run():
-            builder = Builder(line.guard(run), buildah, podman)
+            builder = Buildah(line.guard(run), buildah, podman)
             result = RootImage(settings, builder, line.guard(run), p["check_updates"], module.check_mode,
                                p["force"]).refresh()
     except (SourceError, BuildError) as exc:

@@ -130,7 +130,7 @@ log_tail:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
-    RUN_OPTIONS_SPEC, BuildError, BuildRequest, Builder, build_command)
+    RUN_OPTIONS_SPEC, BuildError, BuildRequest, Buildah, build_command)
 
 
 def main():
@@ -164,7 +164,7 @@ def main():
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
     try:
-        result = Builder(run, buildah, podman).build(request)
+        result = Buildah(run, buildah, podman).build(request)
     except BuildError as exc:
         failed = dict(exc.result)
         failed.pop("image", None)

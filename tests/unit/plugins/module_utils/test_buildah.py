@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
-    LOG_TAIL_LINES, Builder, BuildRequest, build_command, log_tail)
+    LOG_TAIL_LINES, Buildah, BuildRequest, build_command, log_tail)
 
 TEMP_REF = "localhost/tcib-build-in-progress/openstack-nova-api:abc123"
 IIDFILE = "/work/nova-api/nova-api-build.log.iid"
@@ -132,7 +132,7 @@ def test_prefetch_inspects_many_images_in_one_call_and_answers_each_once():
         found = [known[ref] for ref in argv[3:] if ref in known]
         return (0 if len(found) == len(argv) - 3 else 125), json.dumps(found), ""
 
-    builder = Builder(run, "buildah", "podman")
+    builder = Buildah(run, "buildah", "podman")
     builder.prefetch(["localhost/tcib/openstack-os:latest", "localhost/tcib/openstack-new:latest",
                       "localhost/tcib/debian:trixie"])
     assert len(calls) == 1
@@ -149,7 +149,7 @@ def test_prefetch_inspects_many_images_in_one_call_and_answers_each_once():
 
 def test_siblings_share_one_temporary_name_of_their_parent():
     calls = []
-    builder = Builder(lambda argv: calls.append(argv[1:]) or (0, "", ""), "buildah", "podman")
+    builder = Buildah(lambda argv: calls.append(argv[1:]) or (0, "", ""), "buildah", "podman")
     first = builder.pin("a" * 64, "localhost/tcib/openstack-os:latest", "localhost/tcib/openstack-nova-base:latest")
     second = builder.pin("a" * 64, "localhost/tcib/openstack-os:latest", "localhost/tcib/openstack-glance-api:latest")
     other = builder.pin("b" * 64, "localhost/tcib/openstack-base:latest", "localhost/tcib/openstack-os:latest")
