@@ -17,7 +17,7 @@ import time
 from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils import pkgcache, provenance, status
-from ansible_collections.tcib.images.plugins.module_utils.aptindex import describe_pending, pending_updates
+from ansible_collections.tcib.images.plugins.module_utils.aptindex import pending_updates
 from ansible_collections.tcib.images.plugins.module_utils.backoff import backoff_delay
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
     BillOfMaterials, BuildError, BuildRequest, image_labels)
@@ -160,19 +160,9 @@ class ImageBuilder(object):
         with self.lock:
             self.from_ids[entry.name] = from_id
         wanted = self.inputs_digest(entry, from_id)
-        labels = image_labels(existing)
-        if self.options.force:
-            return True, "forced", wanted, existing, pending
-        if existing is None:
-            return True, "not built yet", wanted, existing, pending
-        if labels.get(digests.LABEL) != wanted:
-            reason = "inputs changed" if labels.get(digests.LABEL) else "no inputs digest"
-            return True, reason, wanted, existing, pending
-        if pending is None:
-            return True, "no bill of materials", wanted, existing, pending
-        if pending:
-            return True, "updates: " + describe_pending(pending), wanted, existing, pending
-        return False, "inputs unchanged", wanted, existing, pending
+        reason = digests.rebuild_reason(image_labels(existing).get(digests.LABEL), wanted, built=existing is not None,
+                                        force=self.options.force, has_bill=pending is not None, pending=pending)
+        return reason is not None, reason or "inputs unchanged", wanted, existing, pending
 
     def __call__(self, name):
         entry = self.entries[name]

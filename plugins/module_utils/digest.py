@@ -60,3 +60,23 @@ def inputs_digest(containerfile, files=(), build_args=None, labels=None, volumes
     }
     text = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def rebuild_reason(recorded, wanted, built=True, force=False, has_bill=True, pending=(),
+                   changed="inputs changed"):
+    """Why an image must be built, or None when it is up to date: the one set of rules, in one order, for
+    the tree's images and the root image. ``recorded`` is the digest its label holds, ``wanted`` the one its
+    inputs give; ``changed`` says what an inputs digest covers, for the reason."""
+    if force:
+        return "forced"
+    if not built:
+        return "not built yet"
+    if recorded != wanted:
+        return changed if recorded else "no inputs digest"
+    if not has_bill:
+        return "no bill of materials"
+    if pending:
+        # Imported here: aptindex is not needed to compute a digest.
+        from ansible_collections.tcib.images.plugins.module_utils.aptindex import describe_pending
+        return "updates: " + describe_pending(pending)
+    return None

@@ -106,20 +106,12 @@ class RootImage(object):
         if info is not None and candidates is not None:
             installed = self.builder.installed_packages(info, settings.sbom_path)
             pending = aptindex.pending_updates(installed or {}, candidates)
-        if info is None:
-            return True, "not built yet", pending
-        if not settings.managed:
+        if info is not None and not settings.managed:
             return False, "not ours to rebuild (%s)" % settings.ref, pending
-        if self.force:
-            return True, "forced", pending
-        recorded = image_labels(info).get(digests.LABEL)
-        if recorded != settings.inputs_digest():
-            return True, "sources or packages changed" if recorded else "no inputs digest", pending
-        if candidates is not None and installed is None:
-            return True, "no bill of materials", pending
-        if pending:
-            return True, "updates: " + aptindex.describe_pending(pending), pending
-        return False, "up to date with its sources", pending
+        reason = digests.rebuild_reason(
+            image_labels(info).get(digests.LABEL), settings.inputs_digest(), built=info is not None, force=self.force,
+            has_bill=candidates is None or installed is not None, pending=pending, changed="sources or packages changed")
+        return reason is not None, reason or "up to date with its sources", pending
 
     def refresh(self):
         settings = self.settings

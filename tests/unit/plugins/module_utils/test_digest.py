@@ -184,3 +184,20 @@ def test_context_files_walks_directories_recursively(files):
     assert all(re.match(r"^[0-9a-f]{64}$", item[2]) for item in listed)
     os.chmod(os.path.join(files[1], "run.sh"), 0o755)
     assert dict((item[0], item[1]) for item in context_files(files))[os.path.join("scripts", "run.sh")] is True
+
+
+@pytest.mark.parametrize("arguments, reason", [
+    ({"force": True, "built": False}, "forced"),
+    ({"built": False}, "not built yet"),
+    ({"recorded": None}, "no inputs digest"),
+    ({"recorded": "sha256:old"}, "inputs changed"),
+    ({"recorded": "sha256:old", "changed": "sources or packages changed"}, "sources or packages changed"),
+    ({"has_bill": False}, "no bill of materials"),
+    ({"pending": [{"package": "libssl3t64", "installed": "3.5.1-1", "candidate": "3.5.1-1+deb13u1"}]},
+     "updates: libssl3t64 3.5.1-1 -> 3.5.1-1+deb13u1"),
+    ({}, None),
+])
+def test_rebuild_reason_one_set_of_rules_in_one_order(arguments, reason):
+    from ansible_collections.tcib.images.plugins.module_utils.digest import rebuild_reason
+    given = dict({"recorded": "sha256:new", "wanted": "sha256:new"}, **arguments)
+    assert rebuild_reason(**given) == reason
