@@ -44,3 +44,17 @@ def test_the_tripleoclient_role_names_images_as_build_yml():
 def test_the_default_base_image_is_the_default_suite_s():
     assert defaults.BASE_IMAGE == defaults.base_image() == "localhost/tcib/debian:trixie"
     assert defaults.RELEASE == defaults.RELEASES[defaults.SUITE]
+
+
+def test_the_base_image_role_builds_what_build_yml_builds():
+    role = load("roles", "base_image", "defaults", "main.yml")
+    play_vars = load("playbooks", "build.yml")[0]["vars"]
+    assert role["base_image_suite"] == defaults.SUITE
+    assert role["base_image_release"] == defaults.RELEASE
+    assert role["base_image_ref"] == "%s:{{ base_image_suite }}" % defaults.BASE_IMAGE_REPOSITORY
+    assert role["base_image_work_dir"] == defaults.WORK_DIR
+    assert role["base_image_mirror"] == play_vars["distro_mirror"]
+    assert role["base_image_security_mirror"] == play_vars["distro_security_mirror"]
+    assert role["base_image_package_cache"] == play_vars["package_cache"]
+    assert role["base_image_repositories"] == play_vars["apt_repositories"] == []
+    assert role["base_image_check_updates"] is play_vars["check_updates"] is True
