@@ -11,8 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import dataclasses
 import threading
 import time
+from typing import Any, Callable, Optional
 
 from ansible_collections.tcib.images.plugins.module_utils import defaults
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
@@ -71,33 +73,37 @@ def mirror_failure(log_text):
     return ""
 
 
-class BuildOptions(object):
-    def __init__(self, force=False, check=False, timeout=0, retries=2, retry_delay=5.0, package_cache=None,
-                 volumes=None, build_args=None, labels=None, isolation=None, network="host",
-                 image_format="docker", sleep=time.sleep, origin=None, candidates=None, distro=defaults.DISTRO,
-                 release=defaults.RELEASE):
-        # Where the tree comes from (provenance.TreeOrigin), read when the first image is built.
-        self.origin = origin
-        # {package: version apt would install today}, or None when updates are not checked.
-        self.candidates = candidates
-        # Named in each package URL of the bills of materials.
-        self.distro = distro
-        self.release = release
-        # Mounts that serve a build but do not decide its content (the package proxy's apt setting).
-        self.run_volumes = []
-        self.force = force
-        self.check = check
-        self.timeout = timeout
-        self.retries = retries
-        self.retry_delay = retry_delay
-        self.package_cache = package_cache
-        self.volumes = list(volumes or [])
-        self.build_args = dict(build_args or {})
-        self.labels = dict(labels or {})
-        self.isolation = isolation
-        self.network = network
-        self.image_format = image_format
-        self.sleep = sleep
+@dataclasses.dataclass
+class BuildOptions:
+    """How every image of a run is built (the run's settings, after the module's checks)."""
+    force: bool = False
+    check: bool = False
+    timeout: int = 0
+    retries: int = 2
+    retry_delay: float = 5.0
+    package_cache: Optional[str] = None
+    volumes: Optional[list] = None
+    build_args: Optional[dict] = None
+    labels: Optional[dict] = None
+    isolation: Optional[str] = None
+    network: str = "host"
+    image_format: str = "docker"
+    sleep: Callable = time.sleep
+    # Where the tree comes from (provenance.TreeOrigin), read when the first image is built.
+    origin: Any = None
+    # {package: version apt would install today}, or None when updates are not checked.
+    candidates: Optional[dict] = None
+    # Named in each package URL of the bills of materials.
+    distro: str = defaults.DISTRO
+    release: str = defaults.RELEASE
+    # Mounts that serve a build but do not decide its content (the package proxy's apt setting).
+    run_volumes: list = dataclasses.field(default_factory=list, init=False)
+
+    def __post_init__(self):
+        # Copies: the caller's lists and dicts stay its own.
+        self.volumes = list(self.volumes or [])
+        self.build_args = dict(self.build_args or {})
+        self.labels = dict(self.labels or {})
 
 
 class ImageBuilder(object):

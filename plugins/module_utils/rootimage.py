@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -40,16 +41,20 @@ APT_OPTIONS = ('Acquire::Languages "none"', 'APT::Install-Recommends "false"', '
                'Dir::Cache::pkgcache ""', 'Dir::Cache::srcpkgcache ""')
 
 
-class RootSettings(object):
-    def __init__(self, ref, suite, sources, packages, work_dir, package_cache, distro="debian", release="13"):
-        self.ref = ref
-        self.suite = suite
-        self.sources = sources
-        self.packages = list(packages)
-        self.work_dir = work_dir
-        self.package_cache = package_cache
-        self.distro = distro
-        self.release = release
+@dataclasses.dataclass
+class RootSettings:
+    """What the root image is made of and where its run writes."""
+    ref: str
+    suite: str
+    sources: list
+    packages: list
+    work_dir: str
+    package_cache: str
+    distro: str = "debian"
+    release: str = "13"
+
+    def __post_init__(self):
+        self.packages = list(self.packages)
 
     @property
     def managed(self):
