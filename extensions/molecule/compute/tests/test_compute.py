@@ -5,36 +5,23 @@ except what only the compute node can tell: libvirt's domains (virsh in nova-lib
 the instances' directory.
 """
 
-import json
 import os
-import shlex
 
 import pytest
+
+from conftest import openstack_in_pod, run_checked as run
 
 POD = "tcib-molecule-compute"
 PREFIX = "tcib-cmp-"
 STATE = "/var/tmp/tcib-molecule-compute/state"
-CLIENT = "localhost/tcib/openstack-client:latest"
-ADMIN_PASSWORD = "controlplane-admin-secret"
 MARKER = "TCIB-GUEST-MARKER: booted from Debian packages"
-
-
-def run(host, command):
-    result = host.run(" ".join(shlex.quote(part) for part in command))
-    assert result.rc == 0, "%s: %s" % (" ".join(command), result.stderr)
-    return result.stdout
 
 
 def openstack(host, *args, answers=True):
     """`openstack ARGS` in the client image inside the pod (the scenario's guest files at /guest); its
     answer, parsed from JSON, or its text when answers is false."""
-    env = {"OS_AUTH_URL": "http://127.0.0.1:5000/v3", "OS_USERNAME": "admin", "OS_PASSWORD": ADMIN_PASSWORD,
-           "OS_PROJECT_NAME": "admin", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
-           "OS_REGION_NAME": "RegionOne", "OS_COMPUTE_API_VERSION": "2.79"}
-    command = ["podman", "run", "--rm", "--pod", POD, "--volume=%s/guest:/guest:ro,z" % STATE]
-    command += ["--env=%s=%s" % item for item in env.items()]
-    output = run(host, command + [CLIENT, "openstack", *args] + (["-f", "json"] if answers else []))
-    return json.loads(output) if answers else output
+    return openstack_in_pod(host, POD, *args, env={"OS_COMPUTE_API_VERSION": "2.79"},
+                            volumes=["%s/guest:/guest:ro,z" % STATE], answers=answers)
 
 
 def virsh(host, *args):

@@ -8,14 +8,13 @@ by the scheduler is read back from nova's cell0 database.
 import hashlib
 import json
 import os
-import shlex
 import urllib.request
 import uuid
 
+from conftest import ADMIN_PASSWORD, openstack_in_pod
+
 POD = "tcib-molecule-controlplane"
 STATE = "/var/tmp/tcib-molecule-controlplane/state"
-CLIENT = "localhost/tcib/openstack-client:latest"
-ADMIN_PASSWORD = "controlplane-admin-secret"
 KEYSTONE = "http://127.0.0.1:25000"
 NOVA = "http://127.0.0.1:28774"
 GLANCE = "http://127.0.0.1:29292"
@@ -23,16 +22,8 @@ GLANCE = "http://127.0.0.1:29292"
 
 def openstack(host, *args, project="admin", mounts=(), answers=True):
     """Run `openstack ARGS` in the client image inside the pod; return its answer, parsed from JSON."""
-    env = {"OS_AUTH_URL": "http://127.0.0.1:5000/v3", "OS_USERNAME": "admin", "OS_PASSWORD": ADMIN_PASSWORD,
-           "OS_PROJECT_NAME": project, "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
-           "OS_REGION_NAME": "RegionOne"}
-    command = ["podman", "run", "--rm", "--pod", POD]
-    command += ["--env=%s=%s" % item for item in env.items()]
-    command += ["--volume=%s:%s:ro,Z" % mount for mount in mounts]
-    command += [CLIENT, "openstack", *args] + (["-f", "json"] if answers else [])
-    result = host.run(" ".join(shlex.quote(part) for part in command))
-    assert result.rc == 0, "openstack %s: %s" % (" ".join(args), result.stderr)
-    return json.loads(result.stdout) if answers else None
+    return openstack_in_pod(host, POD, *args, project=project, volumes=["%s:%s:ro,Z" % mount for mount in mounts],
+                            answers=answers)
 
 
 def token(project="admin"):

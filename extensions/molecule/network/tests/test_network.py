@@ -5,34 +5,20 @@ each test asserts what an API or a database answered: neutron's, OVN's northboun
 (ovn-nbctl and ovn-sbctl in their own images), the chassis' Open vSwitch (ovs-vsctl).
 """
 
-import json
-import shlex
-
 import pytest
+
+from conftest import openstack_in_pod, run_checked as run
 
 POD = "tcib-molecule-network"
 PREFIX = "tcib-net-"
-CLIENT = "localhost/tcib/openstack-client:latest"
-ADMIN_PASSWORD = "controlplane-admin-secret"
 CHASSIS = "tcib-chassis-1"
 # The OVS interface that stands for the port's device on the chassis (at most 15 characters).
 DEVICE = "tap-molecule0"
 
 
-def run(host, command):
-    result = host.run(" ".join(shlex.quote(part) for part in command))
-    assert result.rc == 0, "%s: %s" % (" ".join(command), result.stderr)
-    return result.stdout
-
-
 def openstack(host, *args, answers=True):
     """`openstack ARGS` in the client image inside the pod; its answer, parsed from JSON."""
-    env = {"OS_AUTH_URL": "http://127.0.0.1:5000/v3", "OS_USERNAME": "admin", "OS_PASSWORD": ADMIN_PASSWORD,
-           "OS_PROJECT_NAME": "admin", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
-           "OS_REGION_NAME": "RegionOne"}
-    command = ["podman", "run", "--rm", "--pod", POD] + ["--env=%s=%s" % item for item in env.items()]
-    output = run(host, command + [CLIENT, "openstack", *args] + (["-f", "json"] if answers else []))
-    return json.loads(output) if answers else None
+    return openstack_in_pod(host, POD, *args, answers=answers)
 
 
 def ctl(host, container, *args):
