@@ -106,10 +106,10 @@ missing_packages:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcib.images.plugins.module_utils.files import write_atomically
 from ansible_collections.tcib.images.plugins.module_utils.host import (
     HostError, configure, make_package_cache, missing_packages)
 
@@ -131,16 +131,10 @@ def main():
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
     def write(dropin, text):
-        if not text:
+        if text:
+            write_atomically(dropin, text, move=module.atomic_move)
+        else:
             os.unlink(dropin)
-            return
-        if not os.path.isdir(os.path.dirname(dropin)):
-            os.makedirs(os.path.dirname(dropin), 0o755)
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(dropin), prefix=".tcib-")
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        module.atomic_move(temporary, dropin)
 
     missing = missing_packages(run, module.params["packages"])
     if missing:
