@@ -113,7 +113,8 @@ def build_plan(params, run_command, check_mode=False, on_event=None, tools=DEFAU
     with workdir.exclusive(work_dir, "building"):
         # A stopped run stops its builds, removes what it made and its mark; a run cleans what killed ones left.
         ended = leftovers.ended_runs()
-        with lifeline.Lifeline(lambda _reason: (clean(select=leftovers.is_own), leftovers.unmark())) as line, \
+        with lifeline.Lifeline(lambda _reason: leftovers.clean_own(run_command, tools.buildah, tools.podman,
+                                                                   params.get("package_cache"), work_dir)) as line, \
                 leftovers.marked_run():
             plan = plans.read_plan(params["plan"], params.get("plan_id"))
             progress.total = len(plan.entries)

@@ -76,7 +76,7 @@ def rebuild_reason(recorded, wanted, built=True, force=False, has_bill=True, pen
     if not has_bill:
         return "no bill of materials"
     if pending:
-        # Imported here: aptindex is not needed to compute a digest.
+        # Imported here: aptindex imports this module (through aptproxy and leftovers).
         from ansible_collections.tcib.images.plugins.module_utils.aptindex import describe_pending
         return "updates: " + describe_pending(pending)
     return None

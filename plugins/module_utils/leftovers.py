@@ -209,3 +209,10 @@ def clean(run, buildah="buildah", podman="podman", package_cache=None, work_dir=
         paths += matching_paths(work_dir, PROXY_SETTINGS_PREFIX, select)
     removed["files"] = remove_paths(paths)
     return dict((key, value) for key, value in removed.items() if value)
+
+
+def clean_own(run, buildah="buildah", podman="podman", package_cache=None, work_dir=None, runs_dir=RUNS_DIR):
+    """What a run being stopped does last: remove what it made, then its mark (it ends having left nothing)."""
+    removed = clean(run, buildah, podman, package_cache, work_dir, is_own)
+    unmark(runs_dir=runs_dir)
+    return removed

@@ -209,8 +209,7 @@ def main():
 
         def cleanup(reason):
             # A stopped run (Ctrl-C, or ansible-playbook killed) removes what it made before it ends.
-            leftovers.clean(run, buildah, podman, p["package_cache"], p["work_dir"], leftovers.is_own)
-            leftovers.unmark()
+            leftovers.clean_own(run, buildah, podman, p["package_cache"], p["work_dir"])
 
         # Marked while at work: if killed outright, the next build run searches for what it left.
         with Lifeline(cleanup) as line, leftovers.marked_run():

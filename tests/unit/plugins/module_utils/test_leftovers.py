@@ -148,3 +148,15 @@ def test_leftovers_are_searched_only_after_a_run_ended_without_its_mark(tmp_path
     assert os.listdir(str(runs)) == [], "the killed run's mark goes once its leftovers are gone"
     # Unreadable marks (or none ever made) tell nothing: search.
     assert leftovers.clean_after_ended_runs(clean, None) and searches == [1, 1]
+
+
+def test_a_stopped_run_removes_what_it_made_and_then_its_mark(tmp_path):
+    mine, other = leftovers.owner_token(), ended_process_token()
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / mine).write_text("")
+    (runs / other).write_text("")
+    storage = FakeStorage(["tcib-images-%s-abc" % mine, "tcib-images-%s-abc" % other], [], [])
+    removed = leftovers.clean_own(storage, runs_dir=str(runs))
+    assert removed["containers"] == ["tcib-images-%s-abc" % mine]
+    assert os.listdir(str(runs)) == [other], "only its own mark goes; another's tells the next run to search"
