@@ -67,3 +67,14 @@ def openstack_in_pod(host, pod, *args, project="admin", env=None, volumes=(), an
     command += ["--env=%s=%s" % item for item in environment.items()]
     output = run_checked(host, command + [CLIENT, "openstack", *args] + (["-f", "json"] if answers else []))
     return json.loads(output) if answers else output
+
+
+def pod_containers(host, pod, prefix):
+    """Names of the pod's running containers that the scenario started (they start with ``prefix``)."""
+    names = run_checked(host, ["podman", "ps", "--filter", "pod=%s" % pod, "--format", "{{.Names}}"]).split()
+    return [name for name in names if name.startswith(prefix)]
+
+
+def is_healthy(host, container):
+    """What the container's own HEALTHCHECK answers now."""
+    return host.run("podman healthcheck run %s" % container).rc == 0

@@ -11,7 +11,7 @@ import os
 import urllib.request
 import uuid
 
-from conftest import ADMIN_PASSWORD, openstack_in_pod
+from conftest import ADMIN_PASSWORD, is_healthy, openstack_in_pod
 
 POD = "tcib-molecule-controlplane"
 STATE = "/var/tmp/tcib-molecule-controlplane/state"
@@ -161,7 +161,7 @@ def test_conductor_health_follows_its_message_bus_connection(host, wait_for):
     """The images' amqp HEALTHCHECK: unhealthy while rabbitmq is away, healthy again once nova reconnects.
     rabbitmq is restarted before the test ends, whatever happens."""
     def healthy(container):
-        return host.run("podman healthcheck run tcib-cp-%s" % container).rc == 0
+        return is_healthy(host, "tcib-cp-" + container)
 
     assert healthy("nova-conductor") and healthy("nova-scheduler")
     assert host.run("podman stop --time 30 tcib-cp-rabbitmq").rc == 0
