@@ -43,10 +43,12 @@ sanity: venv
 	command -v shellcheck >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck; }
 	tests/sanity.sh
 
-# tests/integration/test_updates.py makes, signs and serves a real apt repository.
+# tests/integration/test_updates.py makes, signs and serves a real apt repository;
+# test_module_path reaches this host with OpenSSH's client (its server is the test's own, on 127.0.0.1).
 integration: venv
-	command -v apt-ftparchive >/dev/null && command -v gpg >/dev/null || { apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends apt-utils gnupg; }
+	command -v apt-ftparchive >/dev/null && command -v gpg >/dev/null && command -v ssh >/dev/null || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		apt-utils gnupg openssh-client; }
 	$(PY) -m pytest -q -x tests/integration
 
 smoke: venv ## Build the CI subset, then smoke-test it (SMOKE_IMAGES=all checks every built image)

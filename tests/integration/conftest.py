@@ -24,10 +24,12 @@ def real_image(name):
     return "localhost/%s/openstack-%s:latest" % (IMAGE_NAMESPACE, name)
 
 
-def ansible_playbook(playbook, *extra_vars, check=False, tags=None, timeout=3600):
+def ansible_playbook(playbook, *extra_vars, check=False, tags=None, inventory=None, timeout=3600):
     """Run ansible-playbook from the checkout; returns the CompletedProcess (output as text)."""
     binary = VENV_BIN / "ansible-playbook"
     argv = [str(binary if binary.exists() else "ansible-playbook"), str(playbook)]
+    if inventory:
+        argv += ["--inventory", str(inventory)]
     for item in extra_vars:
         argv += ["-e", item if isinstance(item, str) else json.dumps(item)]
     if check:

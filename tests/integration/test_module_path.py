@@ -1,29 +1,52 @@
-"""tcib_build_graph through its module (as on a remote host: the action plugin hands the task over when the
-task has an environment) builds and reports as the in-process path does."""
+"""tcib_build_graph through its module, over a real ssh connection to this host (as for any remote build
+host: the action plugin hands the task to the module), builds, skips and fails as the in-process path does.
+
+The ssh server is the test's own (ssh_server.py, on 127.0.0.1); the client is OpenSSH's, through Ansible's
+ssh connection plugin.
+"""
 
 import json
 
+import pytest
+import yaml
+
 from conftest import REPO, ansible_playbook
+from ssh_server import ssh_server
 
 PLAYBOOK = REPO / "tests" / "integration" / "playbooks" / "build_graph_module.yml"
 
 
-def run(work, tree, namespace, *extra):
+@pytest.fixture
+def inventory(tmp_path):
+    """An inventory of this host twice: `localhost` (local connection) and `over_ssh` (ssh to 127.0.0.1)."""
+    directory = tmp_path / "ssh"
+    directory.mkdir()
+    with ssh_server(directory) as server:
+        path = tmp_path / "inventory.yml"
+        path.write_text(yaml.safe_dump({"all": {"hosts": {
+            "localhost": {"ansible_connection": "local",
+                          "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+            "over_ssh": server.host_vars()}}}))
+        yield path
+
+
+def run(inventory, work, tree, namespace, *extra):
     return ansible_playbook(PLAYBOOK, "work_dir=%s" % work, "tree=%s" % tree, "image_namespace=%s" % namespace,
-                            *extra)
+                            *extra, inventory=inventory)
 
 
 def statuses(work):
     return [item["status"] for item in json.loads((work / "summary.json").read_text())["images"]]
 
 
-def test_the_module_path_builds_skips_and_fails_as_the_action_path(tmp_path, tree, namespace):
-    result = run(tmp_path / "first", tree, namespace)
-    assert result.returncode == 0, result.stdout[-3000:]
+def test_the_module_path_builds_skips_and_fails_as_the_action_path(tmp_path, tree, namespace, inventory):
+    result = run(inventory, tmp_path / "first", tree, namespace)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "over_ssh" in result.stdout and "localhost" not in result.stdout.split("PLAY RECAP")[1]
     assert statuses(tmp_path / "first") == ["built", "built"]
     # No progress lines: the module's result comes back only when it ends.
     assert "os built in" not in result.stdout
-    result = run(tmp_path / "again", tree, namespace)
+    result = run(inventory, tmp_path / "again", tree, namespace)
     assert result.returncode == 0, result.stdout[-3000:]
     assert statuses(tmp_path / "again") == ["up to date", "up to date"]
 
@@ -31,14 +54,14 @@ def test_the_module_path_builds_skips_and_fails_as_the_action_path(tmp_path, tre
     (tree / "base" / "os" / "broken" / "broken.yaml").write_text(
         "tcib_actions:\n  - run: tcib-install tcib-no-such-package\n")
     messages = {}
-    for path in ("module", "action"):
-        work = tmp_path / path
-        result = run(work, tree, namespace, "service=broken", "through_module=%s" % (path == "module"))
+    for target in ("over_ssh", "localhost"):
+        work = tmp_path / target
+        result = run(inventory, work, tree, namespace, "service=broken", "target=%s" % target)
         assert result.returncode != 0
         failed = [line.split("some images were not built", 1)[1] for line in result.stdout.splitlines()
                   if "some images were not built" in line]
         assert failed, result.stdout[-3000:]
         # The same words, and the table, whichever path ran (only the work_dir differs, and Ansible's own
         # prefix: "Module failed" or "Action failed").
-        messages[path] = (failed[0].strip().replace(str(work), "WORK"), "REASON" in result.stdout)
-    assert messages["module"] == messages["action"] == (messages["module"][0], True)
+        messages[target] = (failed[0].strip().replace(str(work), "WORK"), "REASON" in result.stdout)
+    assert messages["over_ssh"] == messages["localhost"] == (messages["over_ssh"][0], True)
