@@ -39,7 +39,7 @@ def sys_path_for_collection():
 
 def playbook(args, tree, work_dir, *extra):
     argv = [str(REPO / ".venv" / "bin" / "ansible-playbook"), str(REPO / "build.yml"),
-            "-e", "tcib_tree=%s" % tree, "-e", "work_dir=%s" % work_dir, "-e", "namespace=%s" % args.namespace,
+            "-e", "tcib_tree=%s" % tree, "-e", "work_dir=%s" % work_dir, "-e", "image_namespace=%s" % args.namespace,
             "-e", "include=%s" % args.images, "-e", "package_cache=%s" % args.package_cache,
             "-e", "max_parallel=%d" % args.max_parallel]
     for item in extra:

@@ -63,7 +63,7 @@ def main():
     work_dir.mkdir(parents=True)
     cache = "/var/cache/tcib/apt-archives" if args.warm_cache else str(work_dir / "package-cache")
     argv = [str(REPO / ".venv" / "bin" / "ansible-playbook"), str(REPO / "build.yml"),
-            "-e", "work_dir=%s" % (work_dir / "work"), "-e", "namespace=%s" % args.namespace,
+            "-e", "work_dir=%s" % (work_dir / "work"), "-e", "image_namespace=%s" % args.namespace,
             "-e", "package_cache=%s" % cache]
     if args.images:
         argv += ["-e", "include=%s" % args.images]
