@@ -50,6 +50,27 @@ def unique_layer_bytes(image_ids):
     return sum(sizes.get(digest, 0) for digest in digests)
 
 
+def print_table(result):
+    """The per-image table and the totals of a run (as written to tree-benchmark.json)."""
+    header = ("image", "status", "size MB", "seconds", "layers", "tcib MB", "Kolla MB", "target")
+    print("%-28s %-11s %9s %8s %6s %9s %9s %8s" % header)
+    for row in result["rows"]:
+        print("%-28s %-11s %9.1f %8s %6s %9s %9s %8s" % (
+            row["image"], row["status"], row["size_mb"], row["seconds"], row["layers"] or "-",
+            row["upstream_tcib_mb"] or "", row["kolla_mb"] or "", row["target_mb"] or ""))
+    counts = ", ".join("%s %d" % kv for kv in sorted(result["counts"].items()))
+    print("\n%d images in %.1f s (max_parallel %d): %s" % (len(result["rows"]), result["wall_seconds"],
+                                                           result["max_parallel"], counts))
+    cpu, size_sum, unique = result["cpu_seconds"], result["size_sum_bytes"], result["unique_layer_bytes"]
+    print("CPU %.0f s (%.1f CPU-minutes); sizes sum to %.1f GB, unique layers %.1f GB" % (
+        cpu, cpu / 60, size_sum / 1e9, unique / 1e9))
+    proxy = result.get("package_proxy")
+    if proxy:
+        print("package proxy: fetched %.1f MB from the mirror for %.1f MB of unique files (%d files), "
+              "served %.1f MB to builds" % (proxy["fetched_bytes"] / 1e6, proxy["unique_bytes"] / 1e6,
+                                            proxy["unique_files"], proxy["served_bytes"] / 1e6))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", default="", help="comma-separated image names (default: the whole tree)")
@@ -57,7 +78,11 @@ def main():
     parser.add_argument("--work-dir", default="/var/tmp/tcib-tree-bench")
     parser.add_argument("--warm-cache", action="store_true", help="use /var/cache/tcib/apt-archives")
     parser.add_argument("--keep", action="store_true", help="keep the built images")
+    parser.add_argument("--show", metavar="JSON", help="print the table of a saved tree-benchmark.json, build nothing")
     args = parser.parse_args()
+    if args.show:
+        print_table(json.loads(Path(args.show).read_text()))
+        return 0
     work_dir = Path(args.work_dir)
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
@@ -90,20 +115,7 @@ def main():
               "max_parallel": summary["max_parallel"], "package_proxy": proxy, "rows": rows}
     (work_dir / "tree-benchmark.json").write_text(json.dumps(result, indent=2) + "\n")
 
-    header = ("image", "status", "size MB", "seconds", "layers", "tcib MB", "Kolla MB", "target")
-    print("%-28s %-11s %9s %8s %6s %9s %9s %8s" % header)
-    for row in rows:
-        print("%-28s %-11s %9.1f %8s %6s %9s %9s %8s" % (
-            row["image"], row["status"], row["size_mb"], row["seconds"], row["layers"] or "-",
-            row["upstream_tcib_mb"] or "", row["kolla_mb"] or "", row["target_mb"] or ""))
-    counts = ", ".join("%s %d" % kv for kv in sorted(summary["counts"].items()))
-    print("\n%d images in %.1f s (max_parallel %d): %s" % (len(rows), wall, summary["max_parallel"], counts))
-    print("CPU %.0f s (%.1f CPU-minutes); sizes sum to %.1f GB, unique layers %.1f GB" % (
-        cpu, cpu / 60, size_sum / 1e9, unique / 1e9))
-    if proxy:
-        print("package proxy: fetched %.1f MB from the mirror for %.1f MB of unique files (%d files), "
-              "served %.1f MB to builds" % (proxy["fetched_bytes"] / 1e6, proxy["unique_bytes"] / 1e6,
-                                            proxy["unique_files"], proxy["served_bytes"] / 1e6))
+    print_table(result)
     if not args.keep:
         names = [n for n in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()
                  if n.startswith("localhost/%s/" % args.namespace)]
