@@ -13,33 +13,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import shutil
-import subprocess
-
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.tcib.images.plugins.module_utils.build_graph import ARGUMENT_SPEC, Tools, execute
 from ansible_collections.tcib.images.plugins.module_utils.report import progress_line
+from ansible_collections.tcib.images.plugins.module_utils.task import TaskError
+from ansible_collections.tcib.images.plugins.plugin_utils.local_first import ControllerHost, runs_here
 
 display = Display()
-
-
-def _run_command(argv):
-    env = dict(os.environ, LC_ALL="C")
-    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, check=False)
-    return (done.returncode, done.stdout.decode("utf-8", "replace"),
-            done.stderr.decode("utf-8", "replace"))
-
-
-def _binary(name):
-    path = shutil.which(name)
-    if not path:
-        raise AnsibleActionFail("%s is not installed on this host" % name)
-    return path
 
 
 def _show_progress(kind, name, image_result, counts):
@@ -52,23 +35,20 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        # In-process only where it makes no difference but the live progress: a local connection, no become,
-        # no task environment (which only the module's process would get).
-        # (A task without an environment of its own inherits [{}].)
-        environment = [entry for entry in (self._task.environment or []) if entry]
-        if self._connection.transport != "local" or self._play_context.become or environment:
+        # In-process only where it makes no difference but the live progress (plugin_utils/local_first.py).
+        if not runs_here(self):
             result.update(self._execute_module(module_name="tcib.images.tcib_build_graph",
                                                task_vars=task_vars))
             return result
         _validation, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         check_mode = bool(self._task.check_mode)
-
-        # Check mode reads the registry too, to say what would be pushed.
-        tools = Tools(buildah=_binary("buildah"), podman=_binary("podman"),
-                      skopeo=_binary("skopeo") if params["push"] else "skopeo")
+        host = ControllerHost(check_mode, bool(self._task.diff))
         try:
-            outcome = execute(params, _run_command, check_mode=check_mode, on_event=_show_progress, tools=tools)
-        except ValueError as exc:
+            # Check mode reads the registry too, to say what would be pushed.
+            tools = Tools(buildah=host.binary("buildah"), podman=host.binary("podman"),
+                          skopeo=host.binary("skopeo") if params["push"] else "skopeo")
+            outcome = execute(params, host.run, check_mode=check_mode, on_event=_show_progress, tools=tools)
+        except (TaskError, ValueError) as exc:
             raise AnsibleActionFail(str(exc))
         if not outcome.get("failed"):
             display.display(outcome["table"])  # a failure's message carries it, as the module's does

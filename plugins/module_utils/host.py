@@ -19,6 +19,8 @@ import resource
 import shutil
 import tempfile
 
+from ansible_collections.tcib.images.plugins.module_utils.task import TaskError
+
 DROPIN_HEADER = "# Written by tcib.images build_host"
 
 # What podman asks for as root when containers.conf sets no default_ulimits.
@@ -283,4 +285,33 @@ def configure(run, podman, buildah, dropin_path, stamp_path, check_mode=False, p
         errors = probe(run, podman, buildah)
         if errors:
             raise HostError("this host still cannot run containers: %s" % "; ".join(errors))
+    return result
+
+
+ARGUMENT_SPEC = dict(
+    path=dict(type="path", default="/etc/containers/containers.conf.d/50-tcib-images.conf"),
+    probe=dict(type="bool", default=True),
+    stamp=dict(type="path", default="/run/tcib-images-host-probe"),
+    packages=dict(type="list", elements="str", default=[]),
+    package_cache=dict(type="path"),
+)
+
+
+def execute(params, host):
+    """tcib_container_host's whole task (module_utils/task.py): the result, or TaskError."""
+    path = params["path"]
+    missing = missing_packages(host.run, params["packages"])
+    if missing:
+        return dict(changed=False, missing_packages=missing, path=path, facts={}, settings={}, reasons=[])
+    podman, buildah = host.binary("podman"), host.binary("buildah")
+    made_cache = make_package_cache(params["package_cache"], host.check_mode)
+    try:
+        outcome = configure(host.run, podman, buildah, path, params["stamp"], check_mode=host.check_mode,
+                            probe_after=params["probe"], write=host.write)
+    except HostError as exc:
+        raise TaskError(str(exc), changed=made_cache, path=path, missing_packages=[])
+    result = dict(changed=made_cache or outcome["changed"], facts=outcome["facts"], path=path,
+                  settings=outcome["settings"], reasons=outcome["reasons"], missing_packages=[])
+    if host.diff and outcome["changed"]:
+        result["diff"] = dict(before=outcome["before"], after=outcome["after"], before_header=path, after_header=path)
     return result

@@ -20,11 +20,14 @@ import os
 import re
 import shutil
 import stat
+import traceback
 
 from ansible_collections.tcib.images.plugins.module_utils import (
     defaults, discovery, graph, overrides, reference, report, workdir)
 from ansible_collections.tcib.images.plugins.module_utils.files import holds, write_if_changed
 from ansible_collections.tcib.images.plugins.module_utils.render import render
+from ansible_collections.tcib.images.plugins.module_utils.requirements import require_libraries
+from ansible_collections.tcib.images.plugins.module_utils.task import TaskError
 from ansible_collections.tcib.images.plugins.module_utils.variables import (
     SCHEMA, VariableError, template, validate)
 
@@ -602,3 +605,83 @@ def write_contexts(entries, work_dir=None):
         if wrote:
             changed.append(entry.name)
     return changed
+
+
+# The tcib_plan task (module_utils/task.py): its options and its whole run.
+ARGUMENT_SPEC = dict(
+    tree=dict(type="path", required=True),
+    work_dir=dict(type="path", required=True),
+    base_image=dict(type="str", required=True),
+    services=dict(type="list", elements="str", default=[]),
+    include=dict(type="list", elements="str", default=[]),
+    exclude=dict(type="list", elements="str", default=[]),
+    config_file=dict(type="path"),
+    unavailable_file=dict(type="path"),
+    registry=dict(type="str", default=defaults.REGISTRY),
+    namespace=dict(type="str", default=defaults.NAMESPACE),
+    prefix=dict(type="str", default=defaults.PREFIX),
+    tag=dict(type="str", default=defaults.TAG),
+    distro=dict(type="str", default=defaults.DISTRO),
+    release=dict(type="str", default=defaults.RELEASE),
+    extra_vars=dict(type="dict", default={}),
+    merge_runs=dict(type="bool", default=False),
+    extra_config=dict(type="path"),
+    image_overrides=dict(type="dict", default={}),
+    tcib_extras=dict(type="dict", default={}),
+    extra_gather_dirs=dict(type="list", elements="path", default=[]),
+)
+
+
+def execute(params, host):
+    """Plan the images and write their build contexts (a check writes only its preview); the result, or
+    TaskError."""
+    require_libraries()
+    try:
+        return _plan_task(params, host)
+    except (discovery.TreeError, VariableError, workdir.WorkDirBusy, reference.ImageRefError) as exc:
+        raise TaskError(str(exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        # Whatever a tree holds, the run ends with a message, not a traceback (kept for -vvv).
+        raise TaskError("planning failed: %s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
+
+
+def _plan_task(params, host):
+    extra_vars, image_overrides = dict(params["extra_vars"]), {}
+    if params["extra_config"]:
+        from_file, image_overrides = overrides.split_extra_config(
+            discovery.load_file(params["extra_config"]), params["extra_config"])
+        extra_vars = dict(from_file, **extra_vars)
+    image_overrides.update(params["image_overrides"])
+    settings = PlanSettings(params["base_image"], registry=params["registry"], namespace=params["namespace"],
+                            prefix=params["prefix"], tag=params["tag"], distro=params["distro"],
+                            release=params["release"], extra_vars=extra_vars, merge_runs=params["merge_runs"],
+                            image_overrides=image_overrides, extras=params["tcib_extras"],
+                            extra_gather_dirs=params["extra_gather_dirs"])
+    unavailable_source = params["unavailable_file"] or unavailable_path(params["tree"])
+    unavailable = load_unavailable(unavailable_source)
+    config_names, skipped = [], {}
+    if params["config_file"]:
+        config_names = graph.names_from_config(discovery.load_file(params["config_file"]), params["prefix"],
+                                               params["config_file"])
+        config_names, skipped, warning = config_selection(config_names, unavailable, params["config_file"])
+        if warning:
+            host.warn(warning)
+    entries = make_plan(params["tree"], settings, params["services"], params["include"], params["exclude"],
+                        config_names, unavailable, unavailable_source, work_dir=params["work_dir"])
+    for entry in entries:
+        for warning in entry.warnings:
+            host.warn(warning)
+    plan = Plan(entries=entries, plan_id=workdir.new_plan_id(), distro=params["distro"], release=params["release"])
+    if host.check_mode:
+        # A preview beside the real plan, without the lock: a check never rewrites what a real run planned
+        # or builds from. Changed: what the real run would write.
+        changed = contexts_to_change(entries)
+        plan_path = write_plan(params["work_dir"], plan, check=True)
+    else:
+        # Not while another run plans or builds here: it builds from these contexts and this plan.
+        with workdir.exclusive(params["work_dir"], "planning"):
+            changed = write_contexts(entries)
+            plan_path = write_plan(params["work_dir"], plan)
+    return dict(changed=bool(changed), images=[entry.result() for entry in entries],
+                names=[entry.name for entry in entries], plan_path=plan_path, plan_id=plan.plan_id,
+                unavailable=skipped)

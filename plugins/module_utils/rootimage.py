@@ -24,8 +24,11 @@ import tempfile
 from ansible_collections.tcib.images.plugins.module_utils import aptindex, aptsources, leftovers, reference, report, status
 from ansible_collections.tcib.images.plugins.module_utils import digest as digests
 from ansible_collections.tcib.images.plugins.module_utils.aptproxy import AptProxy
+from ansible_collections.tcib.images.plugins.module_utils.lifeline import Lifeline
+from ansible_collections.tcib.images.plugins.module_utils.requirements import require_libraries
+from ansible_collections.tcib.images.plugins.module_utils.task import TaskError
 from ansible_collections.tcib.images.plugins.module_utils.buildah import (
-    BillOfMaterials, BuildError, image_labels, temporary_name)
+    BillOfMaterials, BuildError, Buildah, image_labels, temporary_name)
 
 # Bump when the mmdebstrap command below changes what goes into the image.
 RECIPE = 2
@@ -201,3 +204,42 @@ class RootImage(object):
             return image_id
         finally:
             leftovers.remove_paths([directory])
+
+
+ARGUMENT_SPEC = dict(
+    image=dict(type="str", required=True),
+    suite=dict(type="str", default="trixie"),
+    mirror=dict(type="str", default="http://deb.debian.org/debian"),
+    security_mirror=dict(type="str", default="http://deb.debian.org/debian-security"),
+    repositories=dict(type="list", elements="dict", default=[]),
+    packages=dict(type="list", elements="str", default=["ca-certificates"]),
+    work_dir=dict(type="path", required=True),
+    package_cache=dict(type="path", default="/var/cache/tcib/apt-archives"),
+    check_updates=dict(type="bool", default=True),
+    force=dict(type="bool", default=False),
+    distro=dict(type="str", default="debian"),
+    release=dict(type="str", default="13"),
+)
+
+
+def execute(params, host):
+    """tcib_base_image's whole task (module_utils/task.py): the result, or TaskError."""
+    require_libraries(bills_of_materials=True)
+    try:
+        sources = (aptsources.debian_sources(params["suite"], params["mirror"], params["security_mirror"])
+                   + aptsources.parse_repositories(params["repositories"]))
+        settings = RootSettings(params["image"], params["suite"], sources, params["packages"], params["work_dir"],
+                                params["package_cache"], params["distro"], params["release"])
+        buildah, podman = host.binary("buildah"), host.binary("podman")
+
+        def cleanup(_reason):
+            # A stopped run (Ctrl-C, or ansible-playbook killed) removes what it made before it ends.
+            leftovers.clean_own(host.run, buildah, podman, params["package_cache"], params["work_dir"])
+
+        # Marked while at work: if killed outright, the next build run searches for what it left.
+        with Lifeline(cleanup) as line, leftovers.marked_run():
+            builder = Buildah(line.guard(host.run), buildah, podman)
+            return RootImage(settings, builder, line.guard(host.run), params["check_updates"], host.check_mode,
+                             params["force"]).refresh()
+    except (aptsources.SourceError, BuildError) as exc:
+        raise TaskError(str(exc))

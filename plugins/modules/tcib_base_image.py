@@ -49,6 +49,10 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the build host.
+  action:
+    support: full
+    description: On a local connection without become or a task environment, an action plugin runs the same
+      logic in the controller's process (sparing a module's start); otherwise this module runs.
 options:
   image:
     description: Reference of the root image.
@@ -168,57 +172,12 @@ releases:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcib.images.plugins.module_utils import leftovers
-from ansible_collections.tcib.images.plugins.module_utils.lifeline import Lifeline
-
-from ansible_collections.tcib.images.plugins.module_utils.aptsources import SourceError, debian_sources, parse_repositories
-from ansible_collections.tcib.images.plugins.module_utils.buildah import BuildError, Buildah
-from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
-from ansible_collections.tcib.images.plugins.module_utils.rootimage import RootImage, RootSettings
+from ansible_collections.tcib.images.plugins.module_utils.rootimage import ARGUMENT_SPEC, execute
+from ansible_collections.tcib.images.plugins.module_utils.task import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            image=dict(type="str", required=True),
-            suite=dict(type="str", default="trixie"),
-            mirror=dict(type="str", default="http://deb.debian.org/debian"),
-            security_mirror=dict(type="str", default="http://deb.debian.org/debian-security"),
-            repositories=dict(type="list", elements="dict", default=[]),
-            packages=dict(type="list", elements="str", default=["ca-certificates"]),
-            work_dir=dict(type="path", required=True),
-            package_cache=dict(type="path", default="/var/cache/tcib/apt-archives"),
-            check_updates=dict(type="bool", default=True),
-            force=dict(type="bool", default=False),
-            distro=dict(type="str", default="debian"),
-            release=dict(type="str", default="13"),
-        ),
-        supports_check_mode=True,
-    )
-    check_libraries(module, bills_of_materials=True)
-    p = module.params
-
-    def run(argv):
-        return module.run_command(argv, environ_update={"LC_ALL": "C"})
-
-    try:
-        sources = debian_sources(p["suite"], p["mirror"], p["security_mirror"]) + parse_repositories(p["repositories"])
-        settings = RootSettings(p["image"], p["suite"], sources, p["packages"], p["work_dir"], p["package_cache"],
-                                p["distro"], p["release"])
-        buildah, podman = module.get_bin_path("buildah", required=True), module.get_bin_path("podman", required=True)
-
-        def cleanup(reason):
-            # A stopped run (Ctrl-C, or ansible-playbook killed) removes what it made before it ends.
-            leftovers.clean_own(run, buildah, podman, p["package_cache"], p["work_dir"])
-
-        # Marked while at work: if killed outright, the next build run searches for what it left.
-        with Lifeline(cleanup) as line, leftovers.marked_run():
-            builder = Buildah(line.guard(run), buildah, podman)
-            result = RootImage(settings, builder, line.guard(run), p["check_updates"], module.check_mode,
-                               p["force"]).refresh()
-    except (SourceError, BuildError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), execute)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,10 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the build host, which must have buildah and podman.
+  action:
+    support: full
+    description: On a local connection without become or a task environment, an action plugin runs the same
+      logic in the controller's process (sparing a module's start); otherwise this module runs.
 options:
   path:
     description: Drop-in file to manage.
@@ -105,53 +109,14 @@ missing_packages:
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcib.images.plugins.module_utils.files import write_atomically
-from ansible_collections.tcib.images.plugins.module_utils.host import (
-    HostError, configure, make_package_cache, missing_packages)
+from ansible_collections.tcib.images.plugins.module_utils.host import ARGUMENT_SPEC, execute
+from ansible_collections.tcib.images.plugins.module_utils.task import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", default="/etc/containers/containers.conf.d/50-tcib-images.conf"),
-            probe=dict(type="bool", default=True),
-            stamp=dict(type="path", default="/run/tcib-images-host-probe"),
-            packages=dict(type="list", elements="str", default=[]),
-            package_cache=dict(type="path"),
-        ),
-        supports_check_mode=True,
-    )
-    path = module.params["path"]
-
-    def run(argv):
-        return module.run_command(argv, environ_update={"LC_ALL": "C"})
-
-    def write(dropin, text):
-        if text:
-            write_atomically(dropin, text, move=module.atomic_move)
-        else:
-            os.unlink(dropin)
-
-    missing = missing_packages(run, module.params["packages"])
-    if missing:
-        module.exit_json(changed=False, missing_packages=missing, path=path, facts={}, settings={}, reasons=[])
-    podman = module.get_bin_path("podman", required=True)
-    buildah = module.get_bin_path("buildah", required=True)
-    made_cache = make_package_cache(module.params["package_cache"], module.check_mode)
-    try:
-        outcome = configure(run, podman, buildah, path, module.params["stamp"], check_mode=module.check_mode,
-                            probe_after=module.params["probe"], write=write)
-    except HostError as exc:
-        module.fail_json(msg=str(exc), changed=made_cache, path=path, missing_packages=[])
-    result = dict(changed=made_cache or outcome["changed"], facts=outcome["facts"], path=path,
-                  settings=outcome["settings"], reasons=outcome["reasons"], missing_packages=[])
-    if module._diff and outcome["changed"]:
-        result["diff"] = dict(before=outcome["before"], after=outcome["after"], before_header=path, after_header=path)
-    module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), execute)
 
 
 if __name__ == "__main__":

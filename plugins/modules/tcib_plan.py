@@ -68,6 +68,10 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the build host, which must have buildah and podman.
+  action:
+    support: full
+    description: On a local connection without become or a task environment, an action plugin runs the same
+      logic in the controller's process (sparing a module's start); otherwise this module runs.
 options:
   tree:
     description: Directory holding the tcib variable tree (the one containing C(base/)).
@@ -278,93 +282,14 @@ unavailable:
   sample: {qdrouterd: Debian 13 does not package the Qpid Dispatch Router}
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcib.images.plugins.module_utils import defaults
-from ansible_collections.tcib.images.plugins.module_utils.discovery import TreeError, load_file
-from ansible_collections.tcib.images.plugins.module_utils.graph import names_from_config
-from ansible_collections.tcib.images.plugins.module_utils.overrides import split_extra_config
-from ansible_collections.tcib.images.plugins.module_utils.plan import (
-    Plan, PlanSettings, config_selection, contexts_to_change, load_unavailable, make_plan, unavailable_path,
-    write_contexts, write_plan)
-from ansible_collections.tcib.images.plugins.module_utils.reference import ImageRefError
-from ansible_collections.tcib.images.plugins.module_utils.requirements import check_libraries
-from ansible_collections.tcib.images.plugins.module_utils.variables import VariableError
-from ansible_collections.tcib.images.plugins.module_utils.workdir import WorkDirBusy, exclusive, new_plan_id
+from ansible_collections.tcib.images.plugins.module_utils.plan import ARGUMENT_SPEC, execute
+from ansible_collections.tcib.images.plugins.module_utils.task import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            tree=dict(type="path", required=True),
-            work_dir=dict(type="path", required=True),
-            base_image=dict(type="str", required=True),
-            services=dict(type="list", elements="str", default=[]),
-            include=dict(type="list", elements="str", default=[]),
-            exclude=dict(type="list", elements="str", default=[]),
-            config_file=dict(type="path"),
-            unavailable_file=dict(type="path"),
-            registry=dict(type="str", default=defaults.REGISTRY),
-            namespace=dict(type="str", default=defaults.NAMESPACE),
-            prefix=dict(type="str", default=defaults.PREFIX),
-            tag=dict(type="str", default=defaults.TAG),
-            distro=dict(type="str", default=defaults.DISTRO),
-            release=dict(type="str", default=defaults.RELEASE),
-            extra_vars=dict(type="dict", default={}),
-            merge_runs=dict(type="bool", default=False),
-            extra_config=dict(type="path"),
-            image_overrides=dict(type="dict", default={}),
-            tcib_extras=dict(type="dict", default={}),
-            extra_gather_dirs=dict(type="list", elements="path", default=[]),
-        ),
-        supports_check_mode=True,
-    )
-    check_libraries(module)
-    p = module.params
-    try:
-        extra_vars, image_overrides = dict(p["extra_vars"]), {}
-        if p["extra_config"]:
-            from_file, image_overrides = split_extra_config(load_file(p["extra_config"]), p["extra_config"])
-            extra_vars = dict(from_file, **extra_vars)
-        image_overrides.update(p["image_overrides"])
-        settings = PlanSettings(p["base_image"], registry=p["registry"], namespace=p["namespace"],
-                                prefix=p["prefix"], tag=p["tag"], distro=p["distro"], release=p["release"],
-                                extra_vars=extra_vars, merge_runs=p["merge_runs"], image_overrides=image_overrides,
-                                extras=p["tcib_extras"], extra_gather_dirs=p["extra_gather_dirs"])
-        unavailable_source = p["unavailable_file"] or unavailable_path(p["tree"])
-        unavailable = load_unavailable(unavailable_source)
-        config_names, skipped = [], {}
-        if p["config_file"]:
-            config_names = names_from_config(load_file(p["config_file"]), p["prefix"], p["config_file"])
-            config_names, skipped, warning = config_selection(config_names, unavailable, p["config_file"])
-            if warning:
-                module.warn(warning)
-        entries = make_plan(p["tree"], settings, p["services"], p["include"], p["exclude"], config_names,
-                            unavailable, unavailable_source, work_dir=p["work_dir"])
-        for entry in entries:
-            for warning in entry.warnings:
-                module.warn(warning)
-        plan = Plan(entries=entries, plan_id=new_plan_id(), distro=p["distro"], release=p["release"])
-        if module.check_mode:
-            # A preview beside the real plan, without the lock: a check never rewrites what a real run
-            # planned or builds from. Changed: what the real run would write.
-            changed = contexts_to_change(entries)
-            plan_path = write_plan(p["work_dir"], plan, check=True)
-        else:
-            # Not while another run plans or builds here: it builds from these contexts and this plan.
-            with exclusive(p["work_dir"], "planning"):
-                changed = write_contexts(entries)
-                plan_path = write_plan(p["work_dir"], plan)
-    except (TreeError, VariableError, WorkDirBusy, ImageRefError) as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # pylint: disable=broad-except
-        # Whatever a tree holds, the run ends with a message, not a traceback (kept for -vvv).
-        module.fail_json(msg="planning failed: %s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
-    module.exit_json(changed=bool(changed), images=[entry.result() for entry in entries],
-                     names=[entry.name for entry in entries], plan_path=plan_path, plan_id=plan.plan_id,
-                     unavailable=skipped)
+    run_module(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), execute)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,14 @@ def image_exists(ref):
 
 
 def images_named(prefix):
-    out = podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
-    return [name for name in out if name.startswith(prefix)]
+    # podman's listing fails (125) when another process removes an image while it reads: ask again.
+    for _attempt in range(3):
+        listing = podman("images", "--format", "{{.Repository}}:{{.Tag}}", check=False)
+        if listing.returncode == 0:
+            break
+    else:
+        raise AssertionError("podman images failed: %s" % listing.stderr)
+    return [name for name in listing.stdout.split() if name.startswith(prefix)]
 
 
 def recap(output):

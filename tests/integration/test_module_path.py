@@ -1,5 +1,6 @@
-"""tcib_build_graph through its module, over a real ssh connection to this host (as for any remote build
-host: the action plugin hands the task to the module), builds, skips and fails as the in-process path does.
+"""The build's modules (container host, base image, plan, build graph), over a real ssh connection to this
+host (as for any remote build host: each action plugin hands its task to the module), build, skip and fail
+as the in-process path does.
 
 The ssh server is the test's own (ssh_server.py, on 127.0.0.1); the client is OpenSSH's, through Ansible's
 ssh connection plugin.
@@ -43,6 +44,7 @@ def test_the_module_path_builds_skips_and_fails_as_the_action_path(tmp_path, tre
     result = run(inventory, tmp_path / "first", tree, namespace)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "over_ssh" in result.stdout and "localhost" not in result.stdout.split("PLAY RECAP")[1]
+    assert "ok: [over_ssh]" in result.stdout.split("Find the base image")[1].split("TASK")[0]
     assert statuses(tmp_path / "first") == ["built", "built"]
     # No progress lines: the module's result comes back only when it ends.
     assert "os built in" not in result.stdout

@@ -281,3 +281,42 @@ def test_make_package_cache_only_when_absent(tmp_path):
     assert make_package_cache(str(cache), check_mode=False) is True and cache.is_dir()
     assert make_package_cache(str(cache), check_mode=False) is False
     assert make_package_cache(None, check_mode=False) is False
+
+
+class FakeTaskHost:
+    """The task's view of where it runs (module_utils/task.py), over FakeTools."""
+
+    def __init__(self, host, tools, check_mode=False, diff=False):
+        self.run, self.write, self.check_mode, self.diff = tools, host["write"], check_mode, diff
+        self.paths = {"podman": host["podman"], "buildah": host["buildah"]}
+
+    def binary(self, name, required=True):
+        return self.paths[name]
+
+
+def task_params(host, packages=(), package_cache=None):
+    return dict(path=host["dropin"], probe=True, stamp=host["stamp"], packages=list(packages),
+                package_cache=package_cache)
+
+
+def test_the_task_stops_at_missing_packages_before_touching_anything(host, tmp_path):
+    tools = FakeTools()
+    result = host["utils"].execute(task_params(host, ["podman", "buildah"], str(tmp_path / "cache")),
+                                   FakeTaskHost(host, tools))
+    assert result["missing_packages"] == ["buildah"] and result["changed"] is False
+    assert [argv[0] for argv in tools.calls] == ["dpkg-query"] and not (tmp_path / "cache").exists()
+
+
+def test_the_task_configures_and_shows_the_diff_when_asked(host, tmp_path):
+    result = host["utils"].execute(task_params(host, ["podman"], str(tmp_path / "cache")),
+                                   FakeTaskHost(host, FakeTools(), diff=True))
+    assert result["changed"] is True and (tmp_path / "cache").is_dir()
+    assert result["diff"]["before"] == "" and "runc" in result["diff"]["after"]
+
+
+def test_the_task_fails_with_what_it_made(host, tmp_path):
+    from ansible_collections.tcib.images.plugins.module_utils.task import TaskError
+    with pytest.raises(TaskError, match="buildah run: refused") as failure:
+        host["utils"].execute(task_params(host, ["podman"], str(tmp_path / "cache")),
+                              FakeTaskHost(host, FakeTools(failing=(host["buildah"] + " run",))))
+    assert failure.value.result == {"changed": True, "path": host["dropin"], "missing_packages": []}
