@@ -52,6 +52,8 @@ ARGUMENT_SPEC = dict(
 )
 
 SUMMARY_FILE = "summary.json"
+# What podman said of the images, by image id, for the next run (buildah.Buildah.prefetch).
+INSPECT_CACHE_FILE = "image-inspect-cache.json"
 
 # More parallel builds than this make buildah fight over its storage locks (upstream saw it at 8+).
 MAX_PARALLEL_CAP = 6
@@ -267,7 +269,9 @@ def _schedule(params, plan, run_command, tools, progress, options, check_mode, s
     builder = buildah.Buildah(run_command, tools.buildah, tools.podman)
     # Every image and every FROM outside the plan, in one podman call rather than one each.
     builder.prefetch([entry.image for entry in entries] +
-                     [entry.from_image for entry in entries if entry.parent not in by_name])
+                     [entry.from_image for entry in entries if entry.parent not in by_name],
+                     cache_path=os.path.join(os.path.dirname(params["plan"]), INSPECT_CACHE_FILE),
+                     update_cache=not check_mode)
     image_builder = ImageBuilder(builder, entries, options, progress.building)
     parents = dict((entry.name, entry.parent) for entry in entries)
     names = [entry.name for entry in entries]

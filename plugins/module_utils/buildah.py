@@ -19,6 +19,7 @@ import uuid
 
 from ansible_collections.tcib.images.plugins.module_utils import defaults, leftovers, reference
 from ansible_collections.tcib.images.plugins.module_utils import sbom as boms
+from ansible_collections.tcib.images.plugins.module_utils.files import write_atomically
 from ansible_collections.tcib.images.plugins.module_utils.leftovers import TEMP_REPOSITORY
 
 LOG_TAIL_LINES = 40
@@ -29,6 +30,29 @@ def image_labels(info):
     """The labels of ``podman image inspect`` output (either layout), {} for no image."""
     info = info or {}
     return (info.get("Config") or {}).get("Labels") or info.get("Labels") or {}
+
+
+# How many images a prefetch must name before listing the store and reading a cache beats inspecting them.
+LISTING_PAYS_FROM = 40
+
+
+def _read_inspect_cache(path):
+    """{image id: inspect output} kept by an earlier run, {} when there is none or it cannot be read."""
+    try:
+        with open(path) as handle:
+            cached = json.load(handle)
+    except (IOError, OSError, ValueError):
+        return {}
+    return cached if isinstance(cached, dict) else {}
+
+
+def _write_inspect_cache(path, infos):
+    """Keep the inspect output of these images, by id (only these: images gone meanwhile drop out)."""
+    cached = dict((info["Id"], info) for info in infos if info.get("Id"))
+    try:
+        write_atomically(path, json.dumps(cached, sort_keys=True))
+    except (IOError, OSError):
+        pass  # only a cache: the next run inspects again
 
 
 # How RUN steps run, as the modules that build take it (documented once, in doc_fragments/buildah.py).
@@ -122,16 +146,6 @@ def temporary_name(image, prefix=""):
                               leftovers.owner_token(), uuid.uuid4().hex[:8])
 
 
-def _write_atomically(path, text):
-    directory = os.path.dirname(path)
-    if directory and not os.path.isdir(directory):
-        os.makedirs(directory)
-    temporary = "%s.%s.part" % (path, uuid.uuid4().hex[:8])
-    with open(temporary, "w") as handle:
-        handle.write(text)
-    os.rename(temporary, path)
-
-
 def log_tail(path, lines=LOG_TAIL_LINES):
     try:
         with open(path, errors="replace") as handle:
@@ -153,25 +167,58 @@ class Buildah(object):
         self.pins = {}
         self.lock = threading.Lock()
 
-    def prefetch(self, refs):
+    def prefetch(self, refs, cache_path=None, update_cache=True):
         """Inspect many images with one podman call (each call costs podman's start): the next inspect()
-        of each of these references is answered from it."""
+        of each of these references is answered from it.
+
+        With ``cache_path`` and many images, only the images the cache there does not know are inspected:
+        podman's inspect costs about 8 ms an image (it works out each one's parent), listing the store with
+        buildah costs the same for any number. An image id is the digest of the image's configuration
+        (labels, layers, history), so what the cache holds for an id is what inspecting it would say, but
+        its names, which come from the listing. A check reads the cache without writing it."""
         refs = sorted(set(refs))
         if not refs:
             return
+        listed = self._listed_ids() if cache_path and len(refs) >= LISTING_PAYS_FROM else None
+        if listed is None:
+            named = self._inspect_many(refs)
+        else:
+            cached = _read_inspect_cache(cache_path)
+            named = dict((ref, cached[listed[ref]]) for ref in refs if listed.get(ref) in cached)
+            named.update(self._inspect_many([ref for ref in refs if ref in listed and ref not in named]))
+            if update_cache:
+                _write_inspect_cache(cache_path, named.values())
+        with self.lock:
+            for ref in refs:
+                # Missing images are left out: absent, or named otherwise (each is then inspected on its own).
+                self.prefetched[ref] = named.get(ref)
+
+    def _inspect_many(self, refs):
+        """{reference: inspect output} of those that exist, in one podman call."""
+        if not refs:
+            return {}
         _rc, out, _err = self.run([self.podman, "image", "inspect"] + refs)
         try:
             infos = json.loads(out) if out.strip() else []
         except ValueError:
-            return  # each is inspected on its own
+            return {}  # each is inspected on its own
         named = {}
         for info in infos:
             for name in info.get("RepoTags") or []:
                 named[name] = info
-        with self.lock:
-            for ref in refs:
-                # Missing images are left out of podman's answer (it exits 125): absent, or named otherwise.
-                self.prefetched[ref] = named.get(ref)
+        return named
+
+    def _listed_ids(self):
+        """{name: image id} of every named image in the store, or None when buildah cannot list them."""
+        rc, out, _err = self.run([self.buildah, "images", "--no-trunc", "--format", "{{.ID}} {{.Name}}:{{.Tag}}"])
+        if rc != 0:
+            return None
+        listed = {}
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) == 2 and not fields[1].startswith("<none>"):
+                listed[fields[1]] = fields[0].split(":")[-1]
+        return listed
 
     def pin(self, image_id, name, image):
         """A temporary name of this run's for ``image_id``, to build ``image`` FROM: the very parent the inputs
@@ -274,7 +321,7 @@ class Buildah(object):
                 handle.write(text)
             os.chmod(target, 0o644)
             if bill.keep_path:
-                _write_atomically(bill.keep_path, text)
+                write_atomically(bill.keep_path, text)
             labels = {boms.LABEL_FORMAT: boms.FORMAT, boms.LABEL_PATH: boms.PATH, boms.LABEL_SERIAL: "urn:uuid:%s" % serial}
             version = dict((p["name"], p["version"]) for p in packages).get(bill.package)
             if version:
@@ -298,8 +345,9 @@ class Buildah(object):
         try:
             with open(keep_path) as handle:
                 text = handle.read()
-            if boms.serial_of(text) == serial:
-                return boms.installed(text)
+            kept_serial, packages = boms.read(text)
+            if kept_serial == serial:
+                return packages
         except (IOError, OSError, TypeError, ValueError):
             pass
         rc, out, _err = self.run([self.podman, "image", "mount", info["Id"]])
@@ -313,7 +361,7 @@ class Buildah(object):
         finally:
             self.run([self.podman, "image", "unmount", info["Id"]])
         if keep_path:
-            _write_atomically(keep_path, text)
+            write_atomically(keep_path, text)
         return boms.installed(text)
 
     def pull(self, ref):

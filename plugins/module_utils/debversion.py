@@ -66,6 +66,8 @@ def _compare_part(left, right):
 
 def compare(left, right):
     """-1, 0 or 1 as version ``left`` sorts before, equal to or after ``right``."""
+    if left == right:
+        return 0  # the common case (an image holding the candidate), without parsing either
     a, b = split(left), split(right)
     if a[0] != b[0]:
         return -1 if a[0] < b[0] else 1

@@ -244,10 +244,9 @@ class PlanEntry:
 
     def document(self):
         """The entry as plan.json holds it (paths only when it has them)."""
-        values = dataclasses.asdict(self)
-        values["from"] = values.pop("from_image")
-        return dict((key, values[key]) for key in self.DOCUMENT_KEYS
-                    if values[key] is not None or key in ("parent", "package"))
+        # Field by field: dataclasses.asdict would deep-copy the variables, which plan.json does not hold.
+        values = ((key, getattr(self, "from_image" if key == "from" else key)) for key in self.DOCUMENT_KEYS)
+        return dict((key, value) for key, value in values if value is not None or key in ("parent", "package"))
 
     def result(self):
         """The entry as tcib_plan returns it: plan.json's keys, its directory and templated variables."""

@@ -78,12 +78,13 @@ def document(image, packages, distro=defaults.DISTRO, release=defaults.RELEASE, 
     return JsonV1Dot6(bom).output_as_string(indent=1)
 
 
+def read(text):
+    """(serial number, {package: version}) of a bill of materials written by ``document``, parsed once."""
+    data = json.loads(text)
+    return data.get("serialNumber"), dict((item["name"], item["version"]) for item in data.get("components", [])
+                                          if item.get("type") == "library" and item.get("version"))
+
+
 def installed(text):
     """{package: version} from a bill of materials written by ``document``."""
-    data = json.loads(text)
-    return dict((item["name"], item["version"]) for item in data.get("components", [])
-                if item.get("type") == "library" and item.get("version"))
-
-
-def serial_of(text):
-    return json.loads(text).get("serialNumber")
+    return read(text)[1]

@@ -220,6 +220,24 @@ def _env():
     return _ENV[0]
 
 
+# Compiled templates by their text: the tree's files repeat the same few (``tcib-install {{ ... }}``), and
+# compiling is most of what rendering a tree costs. Bounded, so a hostile tree cannot grow it without end.
+_COMPILED = {}
+_COMPILED_MAX = 1024
+
+
+def _compiled(text):
+    """(names the template refers to, the compiled template); a syntax error raises every time."""
+    found = _COMPILED.get(text)
+    if found is None:
+        env = _env()
+        found = (meta.find_undeclared_variables(env.parse(text)), env.from_string(text))
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[text] = found
+    return found
+
+
 def _is_template(value):
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
@@ -260,9 +278,9 @@ def template(variables, sources=None, context=None):
         if not _is_template(value):
             return value
         try:
-            names = meta.find_undeclared_variables(_env().parse(value))
+            names, compiled = _compiled(value)
             scope = dict((name, value_of(name)) for name in names if name in raw)
-            return _env().from_string(value).render(scope)
+            return compiled.render(scope)
         except VariableError:
             raise
         except TemplateTimeout as exc:

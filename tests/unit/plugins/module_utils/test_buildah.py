@@ -147,6 +147,44 @@ def test_prefetch_inspects_many_images_in_one_call_and_answers_each_once():
     assert len(calls) == 3
 
 
+def test_prefetch_of_many_images_lists_the_store_and_inspects_only_what_the_cache_lacks(tmp_path):
+    names = ["localhost/t/openstack-i%02d:latest" % number for number in range(45)]
+    infos = dict((name, {"Id": "%064d" % number, "RepoTags": [name], "Size": number})
+                 for number, name in enumerate(names))
+    calls = []
+
+    def run(argv):
+        calls.append(argv[:2])
+        if argv[:2] == ["buildah", "images"]:
+            # One line per name; an image without a name is left out of the answer.
+            lines = ["sha256:%s   %s" % (infos[name]["Id"], name) for name in names]
+            return 0, "\n".join(lines + ["sha256:%064d   <none>:<none>" % 99]) + "\n", ""
+        return 0, json.dumps([infos[ref] for ref in argv[3:] if ref in infos]), ""
+
+    cache = str(tmp_path / "image-inspect-cache.json")
+    first = Buildah(run, "buildah", "podman")
+    first.prefetch(names + ["localhost/t/openstack-absent:latest"], cache_path=cache)
+    assert calls == [["buildah", "images"], ["podman", "image"]]
+    assert first.inspect(names[3])["Size"] == 3
+    # The next run asks podman nothing: every listed id is in the cache.
+    calls.clear()
+    second = Buildah(run, "buildah", "podman")
+    second.prefetch(names, cache_path=cache)
+    assert calls == [["buildah", "images"]]
+    assert second.inspect(names[7]) == infos[names[7]]
+    # A rebuilt image has a new id: inspected again, alone.
+    infos[names[5]] = {"Id": "f" * 64, "RepoTags": [names[5]], "Size": 555}
+    calls.clear()
+    third = Buildah(run, "buildah", "podman")
+    third.prefetch(names, cache_path=cache, update_cache=False)
+    assert calls == [["buildah", "images"], ["podman", "image"]]
+    assert third.inspect(names[5])["Size"] == 555
+    # Few images: one inspect of them is cheaper than a listing.
+    calls.clear()
+    Buildah(run, "buildah", "podman").prefetch(names[:3], cache_path=cache)
+    assert calls == [["podman", "image"]]
+
+
 def test_siblings_share_one_temporary_name_of_their_parent():
     calls = []
     builder = Buildah(lambda argv: calls.append(argv[1:]) or (0, "", ""), "buildah", "podman")

@@ -43,6 +43,6 @@ def test_document_is_valid_cyclonedx_and_reads_back():
     purls = [component["purl"] for component in data["components"]]
     assert "pkg:deb/debian/libssl3t64@3.5.1-1%2Bb1?arch=amd64&distro=debian-13" in purls
     assert sbom.installed(text) == {"libssl3t64": "3.5.1-1+b1", "python3-pydot": "999:0-tcib.stub"}
-    assert sbom.serial_of(text) == "urn:uuid:" + serial
+    assert sbom.read(text) == ("urn:uuid:" + serial, sbom.installed(text))
     [openssl] = [c for c in data["components"] if c["name"] == "libssl3t64"]
     assert openssl["properties"] == [{"name": sbom.SOURCE_PROPERTY, "value": "openssl 3.5.1-1"}]

@@ -354,3 +354,23 @@ def test_upstream_plain_package_list_renders_as_upstream_joins_it():
     variables = {"tcib_packages": ["openstack-nova-common", "python3"],
                  "tcib_actions": [{"run": "dnf install -y {{ tcib_packages | join(' ') }}"}]}
     assert template(variables)["tcib_actions"] == [{"run": "dnf install -y openstack-nova-common python3"}]
+
+
+def test_a_template_compiled_once_renders_each_image_with_its_own_values_and_errors_every_time():
+    text = "tcib-install {{ tcib_packages['common'] | join(' ') }}"
+    first = template({"tcib_packages": {"common": ["a", "b"]}, "tcib_run": text})
+    second = template({"tcib_packages": {"common": ["c"]}, "tcib_run": text})
+    assert (first["tcib_run"], second["tcib_run"]) == ("tcib-install a b", "tcib-install c")
+    # An undefined name is an error for each image whose files lack it, not only the first.
+    for _attempt in range(2):
+        with pytest.raises(VariableError, match="undefined"):
+            template({"tcib_run": text})
+    for _attempt in range(2):
+        assert "template error" in str(template_error({"tcib_user": "{{ unclosed "}))
+
+
+def test_the_compiled_templates_kept_are_bounded():
+    from ansible_collections.tcib.images.plugins.module_utils import variables
+    for number in range(variables._COMPILED_MAX + 10):
+        template({"tcib_user": "{{ 'user%d' }}" % number})
+    assert 0 < len(variables._COMPILED) <= variables._COMPILED_MAX
