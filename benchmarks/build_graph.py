@@ -156,12 +156,16 @@ def end_to_end(args):
         # The work dir that built these images: its bills of materials spare reading the images' own.
         playbook_argv += ["-e", "work_dir=%s" % args.work_dir]
         cli_argv += ["--work-dir", args.work_dir]
-    results = {"namespace": args.namespace, "runs": args.runs}
+    revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              check=False).stdout.strip()
+    results = {"namespace": args.namespace, "runs": args.runs, "commit": revision,
+               "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
     results["noop_keystone_chain_s"], out = timed(playbook_argv + ["-e", "service=keystone"], args.runs)
     assert "built " not in out.split("IMAGE", 1)[-1], "the keystone chain was not up to date"
     whole, out = timed(playbook_argv, args.runs)
     tree_up_to_date = " built " not in out.split("IMAGE", 1)[-1] and "not built yet" not in out
     results["noop_whole_tree_s"] = round(whole, 2) if tree_up_to_date else None
+    results["whole_tree_images"] = out.split("IMAGE", 1)[-1].count(" up to date ")
     listing, out = timed(cli_argv, args.runs)
     results["list_pending_updates_whole_tree_s"] = round(listing, 2)
     results["pending_updates_listed"] = out.count("\n") if "no pending updates" not in out else 0
