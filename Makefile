@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 CI_IMAGES ?= memcached,keystone,glance-api,nova-api,neutron-server
 SMOKE_IMAGES ?= base,os,$(CI_IMAGES)
 # The molecule scenarios CI runs (extensions/molecule/).
-MOLECULE_SCENARIOS ?= default infra keystone controlplane network
+MOLECULE_SCENARIOS ?= default infra keystone controlplane network compute
 
 .PHONY: build test unit lint sanity integration smoke molecule venv clean argument-specs constraints
 
