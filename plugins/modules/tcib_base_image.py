@@ -33,6 +33,8 @@ requirements:
 seealso:
   - module: tcib.images.tcib_build_graph
   - module: tcib.images.tcib_plan
+extends_documentation_fragment:
+  - tcib.images.local_first
 attributes:
   check_mode:
     support: full
@@ -49,10 +51,6 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the build host.
-  action:
-    support: full
-    description: On a local connection without become or a task environment, an action plugin runs the same
-      logic in the controller's process (sparing a module's start); otherwise this module runs.
 options:
   image:
     description: Reference of the root image.

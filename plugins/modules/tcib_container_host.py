@@ -33,6 +33,8 @@ seealso:
   - name: containers.conf(5)
     description: The podman and buildah settings a drop-in file may hold.
     link: https://github.com/containers/common/blob/main/docs/containers.conf.5.md
+extends_documentation_fragment:
+  - tcib.images.local_first
 attributes:
   check_mode:
     support: full
@@ -47,10 +49,6 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the build host, which must have buildah and podman.
-  action:
-    support: full
-    description: On a local connection without become or a task environment, an action plugin runs the same
-      logic in the controller's process (sparing a module's start); otherwise this module runs.
 options:
   path:
     description: Drop-in file to manage.

@@ -46,6 +46,8 @@ seealso:
     description: Builds the images of the plan this module writes.
   - module: tcib.images.tcib_containerfile
     description: Renders one image outside a plan, as a plan renders it.
+extends_documentation_fragment:
+  - tcib.images.local_first
 attributes:
   check_mode:
     support: full
@@ -68,10 +70,6 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the build host, which must have buildah and podman.
-  action:
-    support: full
-    description: On a local connection without become or a task environment, an action plugin runs the same
-      logic in the controller's process (sparing a module's start); otherwise this module runs.
 options:
   tree:
     description: Directory holding the tcib variable tree (the one containing C(base/)).
