@@ -43,3 +43,11 @@ def write_if_changed(path, text, move=os.replace):
         return False
     write_atomically(path, text, move)
     return True
+
+
+def write_or_remove(path, text, move=os.replace):
+    """Replace the file whole with text, or remove it when text is empty (absent already is fine)."""
+    if text:
+        write_atomically(path, text, move)
+    elif os.path.exists(path):
+        os.unlink(path)

@@ -15,9 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
-from ansible_collections.tcib.images.plugins.module_utils.files import write_atomically
+from ansible_collections.tcib.images.plugins.module_utils.files import write_or_remove
 
 # The tools run with C messages: the collection reads some of them.
 TOOL_ENVIRONMENT = {"LC_ALL": "C"}
@@ -52,10 +50,7 @@ class ModuleHost(object):
 
     def write(self, path, text):
         """Replace a file whole (through the module's atomic_move); empty text removes it."""
-        if text:
-            write_atomically(path, text, move=self.module.atomic_move)
-        elif os.path.exists(path):
-            os.unlink(path)
+        write_or_remove(path, text, move=self.module.atomic_move)
 
 
 def run_module(module, execute):

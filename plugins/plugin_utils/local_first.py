@@ -19,7 +19,7 @@ import subprocess
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.tcib.images.plugins.module_utils.files import write_atomically
+from ansible_collections.tcib.images.plugins.module_utils.files import write_or_remove
 from ansible_collections.tcib.images.plugins.module_utils.task import TOOL_ENVIRONMENT, TaskError
 
 
@@ -50,10 +50,7 @@ class ControllerHost(object):
 
     def write(self, path, text):
         """Replace a file whole; empty text removes it."""
-        if text:
-            write_atomically(path, text)
-        elif os.path.exists(path):
-            os.unlink(path)
+        write_or_remove(path, text)
 
 
 def runs_here(action):
