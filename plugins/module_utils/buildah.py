@@ -46,9 +46,12 @@ def _read_inspect_cache(path):
     return cached if isinstance(cached, dict) else {}
 
 
-def _write_inspect_cache(path, infos):
-    """Keep the inspect output of these images, by id (only these: images gone meanwhile drop out)."""
+def _write_inspect_cache(path, infos, previous):
+    """Keep the inspect output of these images, by id (only these: images gone meanwhile drop out); not
+    written again when it would hold the ids ``previous`` (what was read) holds: a no-op run writes nothing."""
     cached = dict((info["Id"], info) for info in infos if info.get("Id"))
+    if set(cached) == set(previous):
+        return
     try:
         write_atomically(path, json.dumps(cached, sort_keys=True))
     except (IOError, OSError):
@@ -187,7 +190,7 @@ class Buildah(object):
             named = dict((ref, cached[listed[ref]]) for ref in refs if listed.get(ref) in cached)
             named.update(self._inspect_many([ref for ref in refs if ref in listed and ref not in named]))
             if update_cache:
-                _write_inspect_cache(cache_path, named.values())
+                _write_inspect_cache(cache_path, named.values(), cached)
         with self.lock:
             for ref in refs:
                 # Missing images are left out: absent, or named otherwise (each is then inspected on its own).

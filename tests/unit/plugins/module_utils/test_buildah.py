@@ -4,6 +4,7 @@
 """The buildah command line for a build request, the log tail, and inspecting (nothing is run)."""
 
 import json
+import os
 
 import pytest
 
@@ -166,12 +167,15 @@ def test_prefetch_of_many_images_lists_the_store_and_inspects_only_what_the_cach
     first.prefetch(names + ["localhost/t/openstack-absent:latest"], cache_path=cache)
     assert calls == [["buildah", "images"], ["podman", "image"]]
     assert first.inspect(names[3])["Size"] == 3
-    # The next run asks podman nothing: every listed id is in the cache.
+    # The next run asks podman nothing: every listed id is in the cache, which is not written again.
     calls.clear()
+    # (A rewrite renames a new file over it: another inode.)
+    written = os.stat(cache).st_ino
     second = Buildah(run, "buildah", "podman")
     second.prefetch(names, cache_path=cache)
     assert calls == [["buildah", "images"]]
     assert second.inspect(names[7]) == infos[names[7]]
+    assert os.stat(cache).st_ino == written
     # A rebuilt image has a new id: inspected again, alone.
     infos[names[5]] = {"Id": "f" * 64, "RepoTags": [names[5]], "Size": 555}
     calls.clear()
@@ -179,6 +183,9 @@ def test_prefetch_of_many_images_lists_the_store_and_inspects_only_what_the_cach
     third.prefetch(names, cache_path=cache, update_cache=False)
     assert calls == [["buildah", "images"], ["podman", "image"]]
     assert third.inspect(names[5])["Size"] == 555
+    assert os.stat(cache).st_ino == written, "a check writes no cache"
+    Buildah(run, "buildah", "podman").prefetch(names, cache_path=cache)
+    assert os.stat(cache).st_ino != written and "f" * 64 in open(cache).read()
     # Few images: one inspect of them is cheaper than a listing.
     calls.clear()
     Buildah(run, "buildah", "podman").prefetch(names[:3], cache_path=cache)
